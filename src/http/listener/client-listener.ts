@@ -1,0 +1,134 @@
+/**
+ * One TCP port (or unix socket) per client URL, serving gRPC and HTTP/1.1 side by side as
+ * etcd's cmux does: each new connection's first bytes are read; a connection that opens with
+ * the HTTP/2 client preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, HTTP/2 with prior knowledge,
+ * which is how gRPC speaks over plain TCP) goes to the gRPC server, any other to the HTTP
+ * server. The bytes read are put back before the connection is handed over. gRPC connections
+ * go through {@link authorityRepairStream}, so that etcd 3.4 clients' `http://host:port`
+ * authorities do not make Node's HTTP/2 server reset their calls.
+ */
+
+import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
+import { unlinkSync } from 'node:fs';
+import { createServer as createHttpServer, type RequestListener } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { Logger } from '../../pkg/logger.js';
+import { authorityRepairStream } from './authority-repair-stream.js';
+import { parseEtcdUrl, type EtcdUrl } from '../../server/config/urls.js';
+
+/** The bytes every HTTP/2 client sends first (RFC 9113 §3.4). */
+export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** Which server a connection belongs to, from its first bytes; undefined until they tell. */
+export function sniffProtocol(head: Buffer): 'grpc' | 'http' | undefined {
+  const n = Math.min(head.length, HTTP2_PREFACE.length);
+  if (head.compare(HTTP2_PREFACE, 0, n, 0, n) !== 0) return 'http';
+  return head.length >= HTTP2_PREFACE.length ? 'grpc' : undefined;
+}
+
+/** Options of {@link startClientListener}. */
+export interface ClientListenerOptions {
+  /** `http://host:port` or `unix://path`; `https` is not served yet. */
+  url: string | EtcdUrl;
+  /** Receives HTTP/2 connections; without it they are closed. */
+  grpcServer?: GrpcServer;
+  /** Serves HTTP/1.1 requests. */
+  httpHandler: RequestListener;
+  logger: Logger;
+}
+
+/** A listening client port. */
+export interface ClientListener {
+  /** What is bound: `127.0.0.1:2379` (the real port when 0 was asked) or the socket path. */
+  readonly address: string;
+  /** Stops accepting, closes every connection, and resolves when the port is released. */
+  close(): Promise<void>;
+}
+
+function listenError(err: NodeJS.ErrnoException, network: string, address: string): Error {
+  const why = err.code === 'EADDRINUSE' ? 'bind: address already in use' : err.code === 'EACCES' ? 'bind: permission denied' : err.message;
+  return new Error(`listen ${network} ${address}: ${why}`);
+}
+
+/** Starts listening on `url` and serving each connection by protocol. */
+export async function startClientListener(options: ClientListenerOptions): Promise<ClientListener> {
+  let url: EtcdUrl;
+  if (typeof options.url === 'string') {
+    const parsed = parseEtcdUrl(options.url);
+    if (!parsed.ok) throw new Error(parsed.error);
+    url = parsed.value;
+  } else {
+    url = options.url;
+  }
+  if (url.scheme === 'https' || url.scheme === 'unixs') throw new Error(`TLS client URLs are not supported yet: ${url.text}`);
+  const logger = options.logger;
+
+  const httpServer = createHttpServer(options.httpHandler);
+  const injector = options.grpcServer?.createConnectionInjector(ServerCredentials.createInsecure());
+  const sockets = new Set<Socket>();
+
+  const route = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+      const protocol = sniffProtocol(head);
+      if (protocol === undefined) return;
+      socket.removeListener('data', onData);
+      socket.pause();
+      if (protocol === 'http') {
+        socket.unshift(head);
+        httpServer.emit('connection', socket);
+        // The HTTP server reads the socket's handle directly and does not restart a paused
+        // socket; resuming delivers the put-back bytes first, then the rest.
+        socket.resume();
+      } else if (injector !== undefined) {
+        injector.injectConnection(authorityRepairStream(socket, head));
+      } else {
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+  };
+
+  const netServer = createNetServer(route);
+  const unix = url.scheme === 'unix';
+  // Go binds "localhost" to the IPv4 loopback; Node might pick ::1 only, which clients dialing
+  // 127.0.0.1 (etcdctl's default) would not reach.
+  const host = url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
+  if (unix) {
+    try {
+      unlinkSync(url.host); // a stale socket file from an earlier run, as etcd removes it
+    } catch {
+      // nothing to remove
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    netServer.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, unix ? 'unix' : 'tcp', url.host)));
+    if (unix) netServer.listen(url.host, resolve);
+    else netServer.listen(Number(url.port), host, resolve);
+  });
+  netServer.on('error', (err) => logger.warn('client listener error', { address: url.host, error: err }));
+
+  const bound = netServer.address();
+  const address = typeof bound === 'string' || bound === null
+    ? url.host
+    : (bound as AddressInfo).family === 'IPv6' ? `[${(bound as AddressInfo).address}]:${(bound as AddressInfo).port}` : `${(bound as AddressInfo).address}:${(bound as AddressInfo).port}`;
+  logger.info('serving client traffic insecurely; this is strongly discouraged!', { address });
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close(): Promise<void> {
+      closing ??= new Promise<void>((resolve) => {
+        netServer.close(() => resolve());
+        injector?.destroy();
+        httpServer.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * What the API edges (src/grpc, src/http) may ask of a running member. The edges translate wire
+ * calls into these methods and nothing else; every method validates its request (etcd's checks,
+ * so all edges share them) and rejects with an `RpcError` from src/api/rpctypes, which the edge
+ * turns into etcd's gRPC status and text. Responses carry a filled `header`.
+ */
+import type * as pb from '../api/gen/etcdserverpb.js';
+
+/** The KV service: reads are linearizable unless `serializable`; writes go through raft. */
+export interface KvApi {
+  range(req: pb.RangeRequest): Promise<pb.RangeResponse>;
+  put(req: pb.PutRequest): Promise<pb.PutResponse>;
+  deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse>;
+  txn(req: pb.TxnRequest): Promise<pb.TxnResponse>;
+  compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse>;
+}
+
+/** The Maintenance service. */
+export interface MaintenanceApi {
+  status(req: pb.StatusRequest): Promise<pb.StatusResponse>;
+  alarm(req: pb.AlarmRequest): Promise<pb.AlarmResponse>;
+  hash(req: pb.HashRequest): Promise<pb.HashResponse>;
+  hashKV(req: pb.HashKVRequest): Promise<pb.HashKVResponse>;
+  defragment(req: pb.DefragmentRequest): Promise<pb.DefragmentResponse>;
+  /** The backend as a stream of chunks, as etcd's Maintenance.Snapshot sends it. */
+  snapshot(req: pb.SnapshotRequest): AsyncIterable<pb.SnapshotResponse>;
+  moveLeader(req: pb.MoveLeaderRequest): Promise<pb.MoveLeaderResponse>;
+}
+
+/** The Cluster service. */
+export interface ClusterApi {
+  memberList(req: pb.MemberListRequest): Promise<pb.MemberListResponse>;
+  memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse>;
+  memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MemberRemoveResponse>;
+  memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MemberUpdateResponse>;
+  memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MemberPromoteResponse>;
+}
+
+/** Health as etcd's /health reports it: a leader is known and no alarm is raised. */
+export interface HealthApi {
+  health(): Promise<{ health: boolean; reason: string }>;
+}
+
+/** Limits the edges need before a request reaches the server (e.g. gRPC max receive size). */
+export interface ServerLimits {
+  /** --max-request-bytes: the largest request etcd accepts, in bytes. */
+  readonly maxRequestBytes: number;
+  /** --max-txn-ops. */
+  readonly maxTxnOps: number;
+}
+
+/** Everything a member serves to clients. */
+export interface EtcdServerApi extends KvApi, MaintenanceApi, ClusterApi, HealthApi {
+  readonly limits: ServerLimits;
+  /** The member's ID and cluster ID, for headers the edge fills itself (e.g. HTTP). */
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+}
