@@ -9,3 +9,20 @@ export { rangeRequest, SortOrder, SortTarget, type RangeRequest, type RangeRespo
 export type { LeaseAttacher } from './lease-attacher.js';
 export { encodeKeyValue, decodeKeyValue } from './kv-codec.js';
 export { revToBytes, bytesToRev, type Revision } from './revision.js';
+export { type TxnListener } from './kv-store.js';
+export {
+  WatchableStore,
+  DEFAULT_SYNC_BATCH_EVENTS,
+  DEFAULT_MAX_WATCHERS_PER_SYNC,
+  type WatchableStoreOptions,
+} from './watchable-store.js';
+export { WatchStream, AUTO_WATCH_ID, DEFAULT_WATCH_STREAM_CAPACITY, type WatchOutcome } from './watch-stream.js';
+export {
+  PROGRESS_ALL_WATCH_ID,
+  eventSize,
+  keyValueSize,
+  watchResponseSize,
+  type WatchEvent,
+  type WatchFilter,
+  type WatchResponse,
+} from './watch-response.js';

@@ -4,7 +4,7 @@ import { keyString, keyStringAt } from '../backend/key-string.js';
 import { update as crc32cUpdate } from '../pkg/crc32c.js';
 import { CompactionJob, FINISHED_COMPACT_KEY, SCHEDULED_COMPACT_KEY } from './compaction.js';
 import { KeyIndex } from './key-index.js';
-import type { KeyValue } from './key-value.js';
+import type { Event, KeyValue } from './key-value.js';
 import { decodeKeyValue, KeyValueFields, readKeyValue } from './kv-codec.js';
 import type { LeaseAttacher } from './lease-attacher.js';
 import type { RangeOptions, RangeOutcome, RangeReader, RevisionFailure } from './range-result.js';
@@ -21,6 +21,9 @@ export interface KvStoreOptions {
   /** The lessor to keep informed of keys attached to leases; none: leases are only stored. */
   readonly lessor?: LeaseAttacher;
 }
+
+/** Told of every write transaction that changed the store: its revision and its events, in order. */
+export type TxnListener = (rev: number, events: readonly Event[]) => void;
 
 /** What `compact` returns. */
 export type CompactOutcome = { readonly ok: true; readonly job: CompactionJob } | RevisionFailure;
@@ -52,6 +55,7 @@ export class KvStore implements RangeReader, TxnStore {
   /** The last compaction revision; -1 before any. */
   private compacted = -1;
   private openTxn: TxnWrite | undefined;
+  private txnListener: TxnListener | undefined;
   private readonly compactions: CompactionJob[] = [];
   private readonly fields = new KeyValueFields();
 
@@ -186,6 +190,21 @@ export class KvStore implements RangeReader, TxnStore {
     if (this.openTxn !== txn) throw new Error('mvcc: ending a transaction that is not open');
     this.openTxn = undefined;
     if (changed) this.current++;
+  }
+
+  /**
+   * Sets the one listener of completed write transactions (the watchable store's notify), or
+   * clears it with undefined. It runs synchronously at the end of each changing transaction,
+   * after the store's revision was raised. Throws if another listener is set.
+   */
+  setTxnListener(listener: TxnListener | undefined): void {
+    if (listener !== undefined && this.txnListener !== undefined) throw new Error('mvcc: a transaction listener is already set');
+    this.txnListener = listener;
+  }
+
+  /** @internal Called by TxnWrite.end after a transaction that changed the store. */
+  txnEnded(rev: number, events: readonly Event[]): void {
+    this.txnListener?.(rev, events);
   }
 
   /** Puts one key in its own transaction (see TxnWrite.put). */

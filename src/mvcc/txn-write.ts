@@ -19,6 +19,8 @@ export interface TxnStore {
   rangeAt(key: Uint8Array, rangeEnd: Uint8Array | undefined, curRev: number, options: RangeOptions | undefined): RangeOutcome;
   readKeyValue(main: number, sub: number, keysOnly?: boolean): KeyValue;
   endTxn(txn: TxnWrite, changed: boolean): void;
+  /** Called after a transaction that changed the store ended, with its revision and events. */
+  txnEnded?(rev: number, events: readonly Event[]): void;
 }
 
 /** Options of a put, as etcd's PutRequest flags. */
@@ -181,6 +183,8 @@ export class TxnWrite implements RangeReader {
     const changed = this.changes.length > 0;
     this.store.endTxn(this, changed);
     const events: Event[] = this.changes.map((kv) => ({ type: kv.createRevision === 0 ? 'delete' : 'put', kv }));
-    return { rev: this.store.currentRev, events };
+    const rev = this.store.currentRev;
+    if (changed) this.store.txnEnded?.(rev, events);
+    return { rev, events };
   }
 }
