@@ -10,7 +10,7 @@ import { configLogFields } from '../server/config/log-fields.js';
 import { parseConfig } from '../server/config/parse-config.js';
 import { flagsText, usageText } from '../server/config/usage.js';
 import { GIT_SHA, PROGRAM_NAME, SERVER_VERSION } from '../server/config/version.js';
-import { startServer } from './start-server.js';
+import { startMember } from './start-member.js';
 
 async function main(): Promise<number> {
   const parsed = parseConfig(process.argv.slice(2), process.env);
@@ -39,7 +39,7 @@ async function main(): Promise<number> {
 
   let server;
   try {
-    server = await startServer(config, logger);
+    server = await startMember(config, logger);
   } catch (err) {
     logger.fatal('failed to start etcd', { error: err });
     return 1;

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of etcd-ts against real etcd 3.4 with etcd's own Go client (etcdbench,
+# from ../shared/bench): throughput of put, range and txn workloads, and resident memory after
+# loading 1,000,000 keys of 256 bytes. Prints a table of ratios etcd-ts/etcd.
+#
+# Usage: bench/go-bench.sh [ROUNDS]        (default 3 rounds per workload; medians are compared)
+# Environment: ETCD_BIN (default /usr/bin/etcd), ETCDBENCH (default /tmp/etcdbench, built if
+# missing), SHARED_BENCH (default ../shared/bench), MEM_KEYS (default 1000000), SKIP_MEMORY=1.
+# Both servers run on this machine, one at a time under load, with fresh data directories:
+# real etcd on 127.0.0.1:22379/22380, etcd-ts (node dist/src/bin/etcd-ts.js) on 32379/32380.
+set -euo pipefail
+rounds=${1:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED_BENCH:-$root/../shared/bench}
+etcd_bin=${ETCD_BIN:-/usr/bin/etcd}
+export ETCDBENCH=${ETCDBENCH:-/tmp/etcdbench}
+mem_keys=${MEM_KEYS:-1000000}
+export ETCDCTL_API=3
+
+[ -x "$ETCDBENCH" ] || "$shared/build.sh" "$ETCDBENCH"
+[ -x "$etcd_bin" ] || { echo "no $etcd_bin: apt-get install etcd-server" >&2; exit 2; }
+command -v etcdctl >/dev/null || { echo "no etcdctl: apt-get install etcd-client" >&2; exit 2; }
+[ -f "$root/dist/src/bin/etcd-ts.js" ] || (cd "$root" && npm run build >/dev/null)
+
+work=$(mktemp -d /tmp/go-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME CLIENT_PORT PEER_PORT COMMAND...: starts a one-member cluster; sets started_pid.
+start() {
+  local name=$1 cport=$2 pport=$3; shift 3
+  rm -rf "${work:?}/$name"
+  "$@" --name "$name" --data-dir "$work/$name" \
+    --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "$name=http://127.0.0.1:$pport" >"$work/$name.log" 2>&1 &
+  started_pid=$!
+  pids+=("$started_pid")
+  for _ in $(seq 1 100); do
+    if etcdctl --endpoints "127.0.0.1:$cport" --dial-timeout 1s --command-timeout 2s put /go-bench-ready x >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "$started_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "$name did not become ready; its log:" >&2
+  tail -20 "$work/$name.log" >&2
+  return 1
+}
+
+stop() {
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+ts=(node "$root/dist/src/bin/etcd-ts.js")
+A=127.0.0.1:32379
+B=127.0.0.1:22379
+
+rows=()
+# bench LABEL ETCDBENCH_FLAGS...: runs one workload side by side, keeps its medians.
+bench() {
+  local label=$1; shift
+  echo "== $label: $*" >&2
+  local out
+  out=$("$shared/side-by-side.sh" "$A" "$B" "$rounds" -- "$@" 2>&1 | tee -a /dev/stderr | tail -1) || true
+  local qa qb r
+  qa=$(sed -n 's/.*median qps A \([0-9.]*\).*/\1/p' <<<"$out")
+  qb=$(sed -n 's/.*B \([0-9.]*\)  ratio.*/\1/p' <<<"$out")
+  r=$(sed -n 's/.*ratio A\/B \([0-9.]*\).*/\1/p' <<<"$out")
+  rows+=("$(printf '%-44s %14s %14s %12s' "$label" "${qa:-n/a}" "${qb:-n/a}" "${r:-n/a}")")
+}
+
+start ts 32379 32380 "${ts[@]}"
+ts_pid=$started_pid
+start ref 22379 22380 "$etcd_bin"
+etcd_pid=$started_pid
+
+bench "put, 1 client" --workload put --clients 1 --conns 1 --total 2000
+bench "put, 100 clients / 10 conns" --workload put --clients 100 --conns 10 --total 20000
+bench "range (linearizable), 100 clients" --workload range --clients 100 --conns 10 --total 50000
+bench "range (serializable), 100 clients" --workload range-serializable --clients 100 --conns 10 --total 50000
+bench "txn-put, 100 clients" --workload txn-put --clients 100 --conns 10 --total 20000
+
+stop "$ts_pid"
+stop "$etcd_pid"
+
+mem_row=""
+if [ "${SKIP_MEMORY:-}" != 1 ]; then
+  # load NAME PORT PID: puts MEM_KEYS distinct 256-byte values, prints RSS in KiB afterwards.
+  load() {
+    local name=$1 port=$2 pid=$3
+    echo "== memory: $mem_keys keys of 256 bytes into $name" >&2
+    "$ETCDBENCH" --endpoints "127.0.0.1:$port" --workload put --clients 100 --conns 10 --total "$mem_keys" \
+      --key-size 16 --key-space 1000000000000000 --val-size 256 --prefix /mem/ --timeout 3600s >&2 || true
+    sleep 2
+    echo "   keys: $(etcdctl --endpoints "127.0.0.1:$port" --command-timeout 60s get /mem/ --prefix --count-only -w json | sed -n 's/.*"count":\([0-9]*\).*/\1/p')" >&2
+    rss_kib "$pid"
+  }
+  start ts 32379 32380 "${ts[@]}"
+  ts_rss=$(load etcd-ts 32379 "$started_pid")
+  stop "$started_pid"
+  start ref 22379 22380 "$etcd_bin"
+  etcd_rss=$(load etcd 22379 "$started_pid")
+  stop "$started_pid"
+  mem_row=$(printf '%-44s %14s %14s %12s' "RSS after $mem_keys keys x 256 B (MiB)" "$((ts_rss / 1024))" "$((etcd_rss / 1024))" \
+    "$(awk -v a="$ts_rss" -v b="$etcd_rss" 'BEGIN { printf "%.2f", a / b }')")
+fi
+
+printf '\n%-44s %14s %14s %12s\n' "workload (median of $rounds rounds)" "etcd-ts qps" "etcd qps" "etcd-ts/etcd"
+for row in "${rows[@]}"; do echo "$row"; done
+[ -n "$mem_row" ] && echo "$mem_row"
+exit 0

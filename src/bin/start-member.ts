@@ -1,0 +1,70 @@
+/**
+ * Starts a member from its configuration (wiring only): the EtcdServer, the gRPC services over it,
+ * and one client listener per --listen-client-urls serving gRPC and HTTP (/health, /version) on
+ * the same port. Closing stops listening, then stops the server (the host loop finishes its turn;
+ * WAL and backend are flushed and closed). A member that fails while running exits the process.
+ */
+import { createGrpcServer } from '../grpc/index.js';
+import { createHealthHandler } from '../http/health/health-handler.js';
+import { startClientListener, type ClientListener } from '../http/listener/client-listener.js';
+import type { Logger } from '../pkg/logger.js';
+import type { ServerConfig } from '../server/config/server-config.js';
+import { EtcdServer } from '../server/etcd-server.js';
+
+/** A running member. */
+export interface RunningMember {
+  readonly server: EtcdServer;
+  /** The bound client addresses (real ports when 0 was asked). */
+  readonly addresses: readonly string[];
+  /** Stops serving, releases every port, and stops the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the member `config` describes. Rejects if its data dir or a port cannot be used. */
+export async function startMember(config: ServerConfig, logger: Logger): Promise<RunningMember> {
+  const server = await EtcdServer.start(config, logger);
+  const grpcServer = createGrpcServer(server, {
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+    maxConcurrentStreams: config.maxConcurrentStreams,
+    keepAliveIntervalMs: config.grpcKeepAliveIntervalMs,
+    keepAliveTimeoutMs: config.grpcKeepAliveTimeoutMs,
+  });
+  const httpHandler = createHealthHandler(
+    {
+      isHealthy: async () => {
+        const h = await server.health();
+        if (!h.health) logger.warn('/health error', { reason: h.reason });
+        return h.health;
+      },
+      clusterVersion: () => server.clusterVersion(),
+    },
+    { logger },
+  );
+  logger.info('configuring client listeners', { 'listen-client-urls': config.listenClientUrls.map((u) => u.text) });
+  const listeners: ClientListener[] = [];
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+      grpcServer.forceShutdown();
+      await server.stop();
+    })();
+    return closing;
+  };
+  try {
+    for (const url of config.listenClientUrls) {
+      listeners.push(await startClientListener({ url, grpcServer, httpHandler, logger }));
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  for (const l of listeners) logger.info('serving client traffic insecurely', { address: l.address });
+  void server.fatal.then(async (err) => {
+    logger.fatal('member stopped after a failure', { error: err });
+    await close().catch(() => undefined);
+    process.exit(1);
+  });
+  return { server, addresses: listeners.map((l) => l.address), close };
+}

@@ -1,0 +1,64 @@
+/**
+ * The etcd gRPC services this edge serves, each as its grpc-js definition and an implementation
+ * calling the server. To serve another service (Watch, Lease, Auth), add its entry here; a
+ * service absent from this list answers UNIMPLEMENTED.
+ */
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { grpcServices } from '../api/codec.js';
+import type { Logger } from '../pkg/logger.js';
+import type { EtcdServerApi } from '../server/server-api.js';
+import { edgeServiceDefinition } from './request-decoding.js';
+import { serverStreamingHandler } from './server-streaming-handler.js';
+import { unaryHandler } from './unary-handler.js';
+
+/** One service to register: its definition and handlers keyed as the definition's methods. */
+export interface EdgeService {
+  readonly name: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+const kv = edgeServiceDefinition(grpcServices.KV);
+const maintenance = edgeServiceDefinition(grpcServices.Maintenance);
+const cluster = edgeServiceDefinition(grpcServices.Cluster);
+
+/** The services served, bound to `server`. */
+export function edgeServices(server: EtcdServerApi, logger: Logger): EdgeService[] {
+  return [
+    {
+      name: 'etcdserverpb.KV',
+      definition: kv,
+      implementation: {
+        Range: unaryHandler(kv.Range.path, (r) => server.range(r), logger),
+        Put: unaryHandler(kv.Put.path, (r) => server.put(r), logger),
+        DeleteRange: unaryHandler(kv.DeleteRange.path, (r) => server.deleteRange(r), logger),
+        Txn: unaryHandler(kv.Txn.path, (r) => server.txn(r), logger),
+        Compact: unaryHandler(kv.Compact.path, (r) => server.compact(r), logger),
+      },
+    },
+    {
+      name: 'etcdserverpb.Maintenance',
+      definition: maintenance,
+      implementation: {
+        Alarm: unaryHandler(maintenance.Alarm.path, (r) => server.alarm(r), logger),
+        Status: unaryHandler(maintenance.Status.path, (r) => server.status(r), logger),
+        Defragment: unaryHandler(maintenance.Defragment.path, (r) => server.defragment(r), logger),
+        Hash: unaryHandler(maintenance.Hash.path, (r) => server.hash(r), logger),
+        HashKV: unaryHandler(maintenance.HashKV.path, (r) => server.hashKV(r), logger),
+        Snapshot: serverStreamingHandler(maintenance.Snapshot.path, (r) => server.snapshot(r), logger),
+        MoveLeader: unaryHandler(maintenance.MoveLeader.path, (r) => server.moveLeader(r), logger),
+      },
+    },
+    {
+      name: 'etcdserverpb.Cluster',
+      definition: cluster,
+      implementation: {
+        MemberAdd: unaryHandler(cluster.MemberAdd.path, (r) => server.memberAdd(r), logger),
+        MemberRemove: unaryHandler(cluster.MemberRemove.path, (r) => server.memberRemove(r), logger),
+        MemberUpdate: unaryHandler(cluster.MemberUpdate.path, (r) => server.memberUpdate(r), logger),
+        MemberList: unaryHandler(cluster.MemberList.path, (r) => server.memberList(r), logger),
+        MemberPromote: unaryHandler(cluster.MemberPromote.path, (r) => server.memberPromote(r), logger),
+      },
+    },
+  ];
+}
