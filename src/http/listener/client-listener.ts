@@ -69,6 +69,9 @@ export async function startClientListener(options: ClientListenerOptions): Promi
 
   const route = (socket: Socket): void => {
     sockets.add(socket);
+    // Small request/response frames must not wait for Nagle's algorithm: without this, a
+    // client that waits for each answer sees ~40 ms per request (delayed ACK meets Nagle).
+    socket.setNoDelay(true);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let head: Buffer = Buffer.alloc(0);
