@@ -5,7 +5,8 @@
 #
 # Usage: bench/go-bench.sh [ROUNDS]        (default 3 rounds per workload; medians are compared)
 # Environment: ETCD_BIN (default /usr/bin/etcd), ETCDBENCH (default /tmp/etcdbench, built if
-# missing), SHARED_BENCH (default ../shared/bench), MEM_KEYS (default 1000000), SKIP_MEMORY=1.
+# missing), SHARED_BENCH (default ../shared/bench), MEM_KEYS (default 1000000), SKIP_MEMORY=1,
+# ETCDTS_MAIN (the etcd-ts entry point, default dist/src/bin/etcd-ts.js, built if missing).
 # Both servers run on this machine, one at a time under load, with fresh data directories:
 # real etcd on 127.0.0.1:22379/22380, etcd-ts (node dist/src/bin/etcd-ts.js) on 32379/32380.
 set -euo pipefail
@@ -20,7 +21,8 @@ export ETCDCTL_API=3
 [ -x "$ETCDBENCH" ] || "$shared/build.sh" "$ETCDBENCH"
 [ -x "$etcd_bin" ] || { echo "no $etcd_bin: apt-get install etcd-server" >&2; exit 2; }
 command -v etcdctl >/dev/null || { echo "no etcdctl: apt-get install etcd-client" >&2; exit 2; }
-[ -f "$root/dist/src/bin/etcd-ts.js" ] || (cd "$root" && npm run build >/dev/null)
+etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
+[ -f "$etcdts_main" ] || (cd "$root" && npm run build >/dev/null)
 
 work=$(mktemp -d /tmp/go-bench.XXXXXX)
 pids=()
@@ -60,7 +62,7 @@ stop() {
 
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-ts=(node "$root/dist/src/bin/etcd-ts.js")
+ts=(node "$etcdts_main")
 A=127.0.0.1:32379
 B=127.0.0.1:22379
 
@@ -101,7 +103,7 @@ if [ "${SKIP_MEMORY:-}" != 1 ]; then
     "$ETCDBENCH" --endpoints "127.0.0.1:$port" --workload put --clients 100 --conns 10 --total "$mem_keys" \
       --key-size 16 --key-space 1000000000000000 --val-size 256 --prefix /mem/ --timeout 3600s >&2 || true
     sleep 2
-    echo "   keys: $(etcdctl --endpoints "127.0.0.1:$port" --command-timeout 60s get /mem/ --prefix --count-only -w json | sed -n 's/.*"count":\([0-9]*\).*/\1/p')" >&2
+    echo "   keys: $(etcdctl --endpoints "127.0.0.1:$port" --command-timeout 60s get /mem/ --prefix --limit 1 -w json | sed -n 's/.*"count":\([0-9]*\).*/\1/p')" >&2
     rss_kib "$pid"
   }
   start ts 32379 32380 "${ts[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Regenerates src/api/gen/ from proto/: one TypeScript file per proto package (interfaces, enums,
 // and protobufjs Reader/Writer based codecs), services.ts (gRPC method table with gateway routes)
-// and runtime.ts (the helpers the codecs share).
+// runtime.ts (the helpers the codecs share) and json-names.ts (field names and kinds for the JSON
+// gateway).
 //
 // Usage: node scripts/gen-proto.mjs [--out <dir>]   (default: src/api/gen)
 //
@@ -378,6 +379,75 @@ function gatewayRoutes(method) {
   return routes;
 }
 
+// ---- JSON field table (for the grpc-gateway JSON mapping)
+
+/**
+ * Emits json-names.ts: per message, per field, the proto name (what etcd's gateway writes, its
+ * OrigName), the TS property (also protoc's json_name, which the gateway accepts on input), the
+ * scalar kind or the message/enum type, and repeated/oneof/presence; plus every enum's values.
+ * The codecs carry none of this, and the names cannot be recovered from the TS properties alone.
+ */
+function genJsonNames() {
+  const out = [header('JSON field names and kinds of every generated message')];
+  out.push('/** How a field is written in JSON: a scalar kind, an enum, or a nested message. */');
+  out.push("export type JsonFieldKind = 'bool' | 'string' | 'bytes' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'enum' | 'message';");
+  out.push('');
+  out.push('/** One field of a message as the JSON mapping sees it. */');
+  out.push('export interface JsonField {');
+  out.push('  /** The proto field name, e.g. `raft_term` (grpc-gateway\'s OrigName output). */');
+  out.push('  readonly name: string;');
+  out.push('  /** The TS property, which is also protoc\'s json_name, e.g. `raftTerm`. */');
+  out.push('  readonly prop: string;');
+  out.push('  readonly kind: JsonFieldKind;');
+  out.push('  /** Fully qualified message or enum type, for kind `message` and `enum`. */');
+  out.push('  readonly type?: string;');
+  out.push('  readonly repeated?: true;');
+  out.push('  /** The oneof this field belongs to. */');
+  out.push('  readonly oneof?: string;');
+  out.push('  /** Explicit presence: undefined in the TS object when absent (messages, oneof members, proto2). */');
+  out.push('  readonly optional?: true;');
+  out.push('  /** A 64-bit field held as `bigint` (IDs); other 64-bit fields are `number`. */');
+  out.push('  readonly bigint?: true;');
+  out.push('}');
+  out.push('');
+  const types = [];
+  const enums = [];
+  for (const pkg of GENERATED_PACKAGES) collect(pbRoot.lookup(pkg), types, enums, []);
+  out.push('/** The fields of every generated message, by fully qualified name, in declaration order. */');
+  out.push('export const JSON_MESSAGES: Readonly<Record<string, readonly JsonField[]>> = {');
+  for (const type of types) {
+    out.push(`  '${fqn(type)}': [`);
+    for (const f of type.fieldsArray) {
+      const t = f.resolvedType;
+      const parts = [`name: '${f.name}'`, `prop: '${tsFieldName(f.name)}'`];
+      let isMessage = false;
+      if (t instanceof protobuf.Type) {
+        parts.push("kind: 'message'", `type: '${fqn(t)}'`);
+        isMessage = true;
+      } else if (t instanceof protobuf.Enum) {
+        parts.push("kind: 'enum'", `type: '${fqn(t)}'`);
+      } else {
+        parts.push(`kind: '${f.type}'`);
+      }
+      if (f.repeated) parts.push('repeated: true');
+      if (f.partOf) parts.push(`oneof: '${f.partOf.name}'`);
+      if (!f.repeated && (isMessage || f.partOf || f.hasPresence)) parts.push('optional: true');
+      if ((f.type === 'int64' || f.type === 'uint64') && BIGINT_FIELDS.has(`${fqn(type)}.${f.name}`)) parts.push('bigint: true');
+      out.push(`    { ${parts.join(', ')} },`);
+    }
+    out.push('  ],');
+  }
+  out.push('};');
+  out.push('');
+  out.push('/** The values of every generated enum, by fully qualified name: value name to number. */');
+  out.push('export const JSON_ENUMS: Readonly<Record<string, Readonly<Record<string, number>>>> = {');
+  for (const e of enums) {
+    out.push(`  '${fqn(e)}': { ${Object.entries(e.values).map(([k, v]) => `${k}: ${v}`).join(', ')} },`);
+  }
+  out.push('};');
+  return out.join('\n') + '\n';
+}
+
 // ---- runtime (emitted verbatim)
 
 const RUNTIME = `${header('shared codec runtime')}import type { Reader, Writer } from 'protobufjs/minimal.js';
@@ -597,6 +667,7 @@ const files = new Map();
 files.set('runtime.ts', RUNTIME);
 for (const pkg of GENERATED_PACKAGES) files.set(`${pkg}.ts`, genPackage(pkg));
 files.set('services.ts', genServices());
+files.set('json-names.ts', genJsonNames());
 
 for (const key of BIGINT_FIELDS) if (!seenBigint.has(key)) throw new Error(`BIGINT_FIELDS lists ${key}, which is not a 64-bit field`);
 

@@ -6,10 +6,14 @@
  */
 import { createGrpcServer } from '../grpc/index.js';
 import { createHealthHandler } from '../http/health/health-handler.js';
+import { createGatewayHandler } from '../http/gateway/index.js';
+import { createV2Handler, v2SourceOf } from '../http/v2/index.js';
 import { startClientListener, type ClientListener } from '../http/listener/client-listener.js';
 import type { Logger } from '../pkg/logger.js';
 import type { ServerConfig } from '../server/config/server-config.js';
 import { EtcdServer } from '../server/etcd-server.js';
+import type { PeerTransport } from '../transport/index.js';
+import { startPeerTransport } from './start-peer-transport.js';
 
 /** A running member. */
 export interface RunningMember {
@@ -21,7 +25,7 @@ export interface RunningMember {
 }
 
 /** Starts the member `config` describes. Rejects if its data dir or a port cannot be used. */
-export async function startMember(config: ServerConfig, logger: Logger): Promise<RunningMember> {
+export async function startMember(config: ServerConfig, logger: Logger, opts: { exitProcess?: boolean } = {}): Promise<RunningMember> {
   const server = await EtcdServer.start(config, logger);
   const grpcServer = createGrpcServer(server, {
     logger,
@@ -30,6 +34,7 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     keepAliveIntervalMs: config.grpcKeepAliveIntervalMs,
     keepAliveTimeoutMs: config.grpcKeepAliveTimeoutMs,
   });
+  const gateway = createGatewayHandler(server, { logger });
   const httpHandler = createHealthHandler(
     {
       isHealthy: async () => {
@@ -39,20 +44,23 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
       },
       clusterVersion: () => server.clusterVersion(),
     },
-    { logger },
+    { logger, next: config.enableV2 ? createV2Handler(v2SourceOf(server, config.name), { logger, next: gateway }) : gateway },
   );
   logger.info('configuring client listeners', { 'listen-client-urls': config.listenClientUrls.map((u) => u.text) });
   const listeners: ClientListener[] = [];
+  let transport: PeerTransport | undefined;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await Promise.all(listeners.map((l) => l.close()));
       grpcServer.forceShutdown();
       await server.stop();
+      await transport?.close();
     })();
     return closing;
   };
   try {
+    transport = await startPeerTransport(server, config, logger);
     for (const url of config.listenClientUrls) {
       listeners.push(await startClientListener({ url, grpcServer, httpHandler, logger }));
     }
@@ -61,10 +69,15 @@ export async function startMember(config: ServerConfig, logger: Logger): Promise
     throw err;
   }
   for (const l of listeners) logger.info('serving client traffic insecurely', { address: l.address });
+  void server.removed.then(async () => {
+    logger.warn('the member has been permanently removed from the cluster; exiting');
+    await close().catch(() => undefined);
+    if (opts.exitProcess !== false) process.exit(0);
+  });
   void server.fatal.then(async (err) => {
     logger.fatal('member stopped after a failure', { error: err });
     await close().catch(() => undefined);
-    process.exit(1);
+    if (opts.exitProcess !== false) process.exit(1);
   });
   return { server, addresses: listeners.map((l) => l.address), close };
 }

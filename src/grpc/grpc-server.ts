@@ -9,12 +9,9 @@ import type { EtcdServerApi } from '../server/server-api.js';
 import { grpcGoStatusText } from './grpc-go-status-text.js';
 import { edgeServices } from './services.js';
 
-/**
- * Room etcd adds to --max-request-bytes for the gRPC receive limit (grpcOverheadBytes in etcd's
- * v3rpc), so that a request just over the limit reaches the server and gets etcd's own
- * "request is too large" error rather than a transport error.
- */
-export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+import { GRPC_OVERHEAD_BYTES } from '../server/server-api.js';
+
+export { GRPC_OVERHEAD_BYTES };
 /** etcd's gRPC send limit (math.MaxInt32). */
 export const MAX_SEND_BYTES = 2 ** 31 - 1;
 /** etcd's default --max-concurrent-streams (math.MaxUint32). */
@@ -35,6 +32,8 @@ export interface GrpcServerOptions {
   keepAliveIntervalMs?: number;
   /** --grpc-keepalive-timeout in ms; 0 or absent: etcd's default 20 s. */
   keepAliveTimeoutMs?: number;
+  /** Progress notification interval of watchers asking for it; default etcd's 10 minutes (tests shorten it). */
+  watchProgressNotifyIntervalMs?: number;
 }
 
 /** The grpc-js options etcd's settings translate to. */
@@ -63,7 +62,8 @@ export function grpcServerOptions(options: Omit<GrpcServerOptions, 'logger'>): S
  */
 export function createGrpcServer(server: EtcdServerApi, options: GrpcServerOptions): Server {
   const grpcServer = new Server(grpcServerOptions(options));
-  for (const service of edgeServices(server, options.logger)) {
+  const watchOptions = { maxRequestBytes: options.maxRequestBytes, progressNotifyIntervalMs: options.watchProgressNotifyIntervalMs };
+  for (const service of edgeServices(server, options.logger, watchOptions)) {
     grpcServer.addService(service.definition, service.implementation);
   }
   return grpcServer;

@@ -7,9 +7,11 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import { grpcServices } from '../api/codec.js';
 import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
+import { leaseKeepAliveHandler } from './lease-service.js';
 import { edgeServiceDefinition } from './request-decoding.js';
 import { serverStreamingHandler } from './server-streaming-handler.js';
 import { unaryHandler } from './unary-handler.js';
+import { watchHandler, type WatchServiceOptions } from './watch-service.js';
 
 /** One service to register: its definition and handlers keyed as the definition's methods. */
 export interface EdgeService {
@@ -21,10 +23,35 @@ export interface EdgeService {
 const kv = edgeServiceDefinition(grpcServices.KV);
 const maintenance = edgeServiceDefinition(grpcServices.Maintenance);
 const cluster = edgeServiceDefinition(grpcServices.Cluster);
+const watch = edgeServiceDefinition(grpcServices.Watch);
+const lease = edgeServiceDefinition(grpcServices.Lease);
 
 /** The services served, bound to `server`. */
-export function edgeServices(server: EtcdServerApi, logger: Logger): EdgeService[] {
+export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions?: WatchServiceOptions): EdgeService[] {
+  const services: EdgeService[] = [];
+  if (server.watch !== undefined) {
+    services.push({
+      name: 'etcdserverpb.Watch',
+      definition: watch,
+      implementation: { Watch: watchHandler(server.watch, watchOptions ?? { maxRequestBytes: server.limits.maxRequestBytes }, logger) },
+    });
+  }
+  const leaseApi = server.lease;
+  if (leaseApi !== undefined) {
+    services.push({
+      name: 'etcdserverpb.Lease',
+      definition: lease,
+      implementation: {
+        LeaseGrant: unaryHandler(lease.LeaseGrant.path, (r) => leaseApi.leaseGrant(r), logger),
+        LeaseRevoke: unaryHandler(lease.LeaseRevoke.path, (r) => leaseApi.leaseRevoke(r), logger),
+        LeaseKeepAlive: leaseKeepAliveHandler(leaseApi, lease.LeaseKeepAlive.path, logger),
+        LeaseTimeToLive: unaryHandler(lease.LeaseTimeToLive.path, (r) => leaseApi.leaseTimeToLive(r), logger),
+        LeaseLeases: unaryHandler(lease.LeaseLeases.path, (r) => leaseApi.leaseLeases(r), logger),
+      },
+    });
+  }
   return [
+    ...services,
     {
       name: 'etcdserverpb.KV',
       definition: kv,

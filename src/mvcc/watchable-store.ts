@@ -56,8 +56,8 @@ export class WatchableStore implements WatchHost {
 
   /** Wraps `kv`: from now on every write transaction of `kv` notifies the watchers. */
   constructor(
-    /** The store watched; writes go to it directly. */
-    readonly kv: KvStore,
+    /** The store watched; writes go to it directly. Replaced only by `restore`. */
+    public kv: KvStore,
     options: WatchableStoreOptions = {},
   ) {
     this.syncBatchEvents = options.syncBatchEvents ?? DEFAULT_SYNC_BATCH_EVENTS;
@@ -69,6 +69,21 @@ export class WatchableStore implements WatchHost {
   /** Stops watching `kv`'s writes. Streams stay open but get nothing more. */
   close(): void {
     this.kv.setTxnListener(undefined);
+  }
+
+  /**
+   * Watches `kv` instead, the store that replaced the watched one (a leader's snapshot was
+   * installed: etcd's watchableStore.Restore). Synced watchers have not seen the revisions the
+   * new store brought: they become unsynced, and `sync` catches them up from the new store.
+   */
+  restore(kv: KvStore): void {
+    this.kv.setTxnListener(undefined);
+    this.kv = kv;
+    kv.setTxnListener(this.listener);
+    for (const w of [...this.synced.watchers]) {
+      this.synced.delete(w);
+      this.toUnsynced(w);
+    }
   }
 
   /** The store's current revision. */

@@ -36,6 +36,8 @@ export const CLUSTER_VERSION_PATH = '/0/version';
 export interface ApplierDeps {
   readonly kv: KvStore;
   readonly leases: LeaseLookup;
+  /** Applies lease grants, revokes and checkpoints (undefined for any other request). */
+  readonly lease?: { apply(r: pb.InternalRaftRequest): ApplyResult | undefined };
   readonly alarms: AlarmStore;
   readonly membership: MembershipStore;
   readonly quota: BackendQuota;
@@ -69,6 +71,9 @@ export class Applier {
     }
     if (r.compaction !== undefined) return corrupt ? { err: rpcError('corrupt') } : this.applyCompaction(r.compaction);
     if (r.alarm !== undefined) return { resp: this.applyAlarm(r.alarm) };
+    if (r.leaseGrant !== undefined && alarms.has(AlarmType.NOSPACE)) return { err: rpcError('no-space') };
+    const leaseResult = this.d.lease?.apply(r);
+    if (leaseResult !== undefined) return leaseResult;
     // Lease and auth requests come with their layers; until then nothing proposes them.
     return { err: rpcError('not-capable') };
   }

@@ -23,8 +23,10 @@ import { computeClusterId, computeMemberId, formatId } from './config/ids.js';
 import { parseInitialCluster } from './config/initial-cluster.js';
 import type { ServerConfig } from './config/server-config.js';
 import { dataDirLayout, type DataDirLayout } from './data-dir.js';
+import { fetchRemoteCluster } from './join-cluster.js';
 import { memberToJson, type Member } from './member.js';
 import { MembershipStore } from './membership-store.js';
+import { openBackendForSnapshot } from './snapshot-install.js';
 
 /** A member's opened durable state. */
 export interface BootState {
@@ -43,6 +45,8 @@ export interface BootState {
   readonly snapshot: Snapshot | undefined;
   /** The membership raft starts with (the snapshot's; empty without one). */
   readonly confState: ConfState;
+  /** A member joining an existing cluster: the members it learned from its peers (its first peers). */
+  readonly remoteMembers?: readonly Member[];
 }
 
 /** Options of {@link openMember}. */
@@ -114,9 +118,7 @@ export async function openMember(config: ServerConfig, logger: Logger, options: 
   const isNew = !(await Wal.exists(layout.walDir));
 
   if (isNew) {
-    if (config.initialClusterState === 'existing') {
-      throw new Error('joining an existing cluster (--initial-cluster-state=existing) is not supported yet');
-    }
+    if (config.initialClusterState === 'existing') return joinExisting(config, logger, layout, snapshotter, walOpts, options);
     const members = initialMembers(config);
     const self = members.find((m) => m.name === config.name);
     if (self === undefined) throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
@@ -161,7 +163,7 @@ export async function openMember(config: ServerConfig, logger: Logger, options: 
   const memberId = md.NodeID ?? 0n;
   const clusterId = md.ClusterID ?? 0n;
   await mkdir(layout.snapDir, { recursive: true });
-  const backend = Backend.open({ path: layout.backendPath, unsafeNoSync: options.unsafeBackendNoSync });
+  const backend = await openBackendForSnapshot(layout, snapshot, logger, options.unsafeBackendNoSync);
   let membership: MembershipStore;
   try {
     membership = new MembershipStore(backend);
@@ -219,4 +221,44 @@ function checkMemberMatches(config: ServerConfig, memberId: bigint, clusterId: b
       `but --initial-advertise-peer-urls=${advertised.join(',')} with --initial-cluster-token=${config.initialClusterToken} ` +
       `describes member ${formatId(expected)}; start it with that member's settings or use another data dir`,
   );
+}
+
+/**
+ * Creates the state of a member joining an existing cluster: the cluster ID and this member's ID
+ * come from the members' list on the other members' peer ports; the log starts empty and the
+ * leader replicates it (or sends a snapshot).
+ */
+async function joinExisting(
+  config: ServerConfig,
+  logger: Logger,
+  layout: DataDirLayout,
+  snapshotter: Snapshotter,
+  walOpts: { segmentBytes?: number },
+  options: OpenMemberOptions,
+): Promise<BootState> {
+  const advertised = config.initialAdvertisePeerUrls.map((u) => u.text);
+  const others = initialMembers(config).filter((m) => !sameUrls(m.peerUrls, advertised)).flatMap((m) => m.peerUrls);
+  const remote = await fetchRemoteCluster(others, 2000);
+  const self = remote.members.find((m) => sameUrls(m.peerUrls, advertised));
+  if (self === undefined) {
+    throw new Error(`member with peer URLs ${advertised.join(',')} is not in the cluster ${formatId(remote.clusterId)}; add it with member add first`);
+  }
+  await mkdir(layout.snapDir, { recursive: true });
+  const backend = Backend.open({ path: layout.backendPath, unsafeNoSync: options.unsafeBackendNoSync });
+  const wal = await Wal.create(layout.walDir, Metadata.encode({ NodeID: self.id, ClusterID: remote.clusterId }), walOpts);
+  logger.info('joining an existing cluster', { 'local-member-id': formatId(self.id), 'cluster-id': formatId(remote.clusterId) });
+  return {
+    layout,
+    memberId: self.id,
+    clusterId: remote.clusterId,
+    isNew: true,
+    backend,
+    membership: new MembershipStore(backend),
+    wal,
+    snapshotter,
+    storage: new MemoryStorage(),
+    snapshot: undefined,
+    confState: emptyConfState(),
+    remoteMembers: remote.members,
+  };
 }

@@ -12,7 +12,8 @@ import { quietLogger, testConfig } from './test-member.js';
 const [dir, putsText, failpoint] = process.argv.slice(2);
 const enc = new TextEncoder();
 const failpoints = new Failpoints();
-const server = await EtcdServer.start(testConfig(dir!), quietLogger(), { failpoints });
+// A commit per apply batch, so that the backend holds most puts when the failpoint kills.
+const server = await EtcdServer.start(testConfig(dir!, ['--backend-batch-limit=1']), quietLogger(), { failpoints });
 await server.readyNotify();
 const puts = Number(putsText);
 for (let i = 0; i < puts; i++) {

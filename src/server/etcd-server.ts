@@ -12,14 +12,17 @@ import { randomInt } from 'node:crypto';
 import { copyFile, stat } from 'node:fs/promises';
 import type * as pb from '../api/gen/etcdserverpb.js';
 import { AlarmRequest_AlarmAction, AlarmType, InternalRaftRequest } from '../api/gen/etcdserverpb.js';
-import { ConfChangeType, EntryType, type ConfChange, type Entry, type Snapshot } from '../api/raftpb/types.js';
+import { ConfChangeType, EntryType, type ConfChange, type Entry, type Message, type Snapshot } from '../api/raftpb/types.js';
 import { rpcError, type RpcError } from '../api/rpctypes/index.js';
 import type { Backend } from '../backend/backend.js';
+import { CommitScheduler } from '../backend/commit-scheduler.js';
+import { Lessor, minLeaseTtlSeconds } from '../lease/index.js';
 import { KvStore } from '../mvcc/index.js';
 import { IdGenerator } from '../pkg/id-generator.js';
 import type { Logger } from '../pkg/logger.js';
 import { seededRand } from '../pkg/rand.js';
 import { Wait } from '../pkg/wait.js';
+import { systemClock } from '../pkg/clock.js';
 import { RawNode, StateType, unmarshalConfChange, unmarshalConfChangeV2, type RaftLogger, type ReadState, type SoftState } from '../raft/index.js';
 import type { WalStats } from '../wal/index.js';
 import { alarmText, AlarmStore } from './alarm-store.js';
@@ -27,20 +30,31 @@ import { Applier, CLUSTER_VERSION_PATH, type ApplyResult } from './applier.js';
 import { streamSnapshotFile } from './backend-snapshot.js';
 import { openMember, type BootState, type OpenMemberOptions } from './bootstrap.js';
 import { newCompactor, type Compactor } from './compactor.js';
-import { formatId } from './config/ids.js';
+import { computeMemberId, formatId } from './config/ids.js';
+import { isLearnerInSync, mayAddMember, mayPromoteMember, mayRemoveMember, MAX_LEARNERS } from './cluster-reconfig.js';
+import { forwardPromote } from './promote-forward.js';
 import { effectiveQuotaBackendBytes, electionTicks, SNAPSHOT_CATCH_UP_ENTRIES, type ServerConfig } from './config/server-config.js';
 import { parseEtcdUrl } from './config/urls.js';
 import { CLUSTER_VERSION, SERVER_VERSION } from './config/version.js';
 import { Failpoints, FAILPOINT_ENV } from './failpoints.js';
-import { applyRange, applyTxn, isTxnReadonly, isTxnSerializable, noLeases, type LeaseLookup } from './kv-apply.js';
-import { attributesToJson, memberFromJson, type Member } from './member.js';
+import { applyRange, applyTxn, isTxnReadonly, isTxnSerializable, type LeaseLookup } from './kv-apply.js';
+import { LeaseServer } from './lease-server.js';
+import { WatchServer } from './watch-server.js';
+import { attributesToJson, memberFromJson, memberToJson, type Member } from './member.js';
 import type { MembershipStore } from './membership-store.js';
-import { noPeers, type PeerSender } from './peer-sender.js';
+import { PeerLink } from './peer-link.js';
+import { peerReceiver, type IncomingSnapshot, type PeerReceiver } from './peer-receiver.js';
+import type { ClusterTransport, PeerSender } from './peer-sender.js';
+import { installReceivedSnapshot, sendBackendSnapshot } from './cluster-snapshot.js';
 import { ProposalTimeouts } from './proposal-timeouts.js';
 import { BackendQuota } from './quota.js';
 import { RaftNode } from './raft-node.js';
 import { RaftStorage } from './raft-storage.js';
+import { V2Server } from './v2-server.js';
+import type { V2Outcome } from '../v2store/index.js';
 import { ReadIndexBatcher } from './read-index.js';
+import { pickTransferee, transferLeadership } from './leader-transfer.js';
+import { installSnapshot, type BackendState } from './snapshot-install.js';
 import type { EtcdServerApi, ServerLimits } from './server-api.js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from './validate/index.js';
 
@@ -89,20 +103,47 @@ export class EtcdServer implements EtcdServerApi {
   readonly clusterId: bigint;
   /** The host loop (state, stats). */
   readonly raftNode: RaftNode;
-  /** The MVCC store. */
-  readonly kv: KvStore;
-  readonly backend: Backend;
-  readonly membership: MembershipStore;
-  readonly alarms: AlarmStore;
+  /** The MVCC store (replaced when a leader's snapshot is installed: read it here each time). */
+  get kv(): KvStore {
+    return this.state.kv;
+  }
+  /** The lessor (opened before the store, whose restore re-attaches keys to it). */
+  readonly lessor: Lessor;
+  /** The Lease service and the leader's revoke loop. */
+  readonly lease: LeaseServer;
+  /** The Watch service: the watchable store and its sync timer. */
+  readonly watch: WatchServer;
+  /** The backend (replaced when a leader's snapshot is installed, as the next two). */
+  get backend(): Backend {
+    return this.state.backend;
+  }
+  get membership(): MembershipStore {
+    return this.state.membership;
+  }
+  get alarms(): AlarmStore {
+    return this.state.alarms;
+  }
   readonly failpoints: Failpoints;
+  /** The v2 store and its request path (served over HTTP with --enable-v2). */
+  readonly v2: V2Server;
+  /** Resolves once this member was removed from the cluster and stopped itself. */
+  readonly removed: Promise<void>;
   /** Resolves with the error that stopped the member unexpectedly (it never resolves otherwise). */
   readonly fatal: Promise<Error>;
   /** Request timeout in ms, as etcd's ReqTimeout: 5 s plus two election timeouts. */
   readonly requestTimeoutMs: number;
+  /** Messages and membership to the peer transport (see attachTransport). */
+  readonly peers: PeerLink;
+  /** What the peer transport calls into (its RaftReceiver and SnapshotReceiver). */
+  readonly peerReceiver: PeerReceiver;
 
   private readonly cfg: ServerConfig;
   private readonly logger: Logger;
   private readonly boot: BootState;
+  /** The state machines kept in the backend; see snapshot-install.ts. */
+  private readonly state: BackendState;
+  /** Whether backends are opened without fsync (throwaway tests), for the one a snapshot brings. */
+  private readonly unsafeBackendNoSync: boolean | undefined;
   private readonly raftStorage: RaftStorage;
   private readonly wait = new Wait<ApplyResult>();
   private readonly reqIds: IdGenerator;
@@ -117,6 +158,8 @@ export class EtcdServer implements EtcdServerApi {
   /** The last backend commit issued (they complete in order). */
   private lastCommit: Promise<void> = Promise.resolve();
   private commitsInFlight = 0;
+  /** Commits applied writes in batches (etcd's backend batch interval and limit). */
+  private readonly commitScheduler: CommitScheduler;
   /** Set while an operation needs the backend to itself (defrag, snapshot copy). */
   private backendBusy: Promise<void> | undefined;
   private dbSize = 0;
@@ -129,6 +172,10 @@ export class EtcdServer implements EtcdServerApi {
   private readonly readyPromise: Promise<void>;
   private resolveReady!: () => void;
   private resolveFatal!: (err: Error) => void;
+  private resolveRemoved!: () => void;
+  /** Polls whether peers refuse this member as removed (see PeerLink.refusedAsRemoved). */
+  private removalCheck: NodeJS.Timeout | undefined;
+  private removedSeen = false;
   private stopped = false;
   private stopping: Promise<void> | undefined;
 
@@ -136,38 +183,91 @@ export class EtcdServer implements EtcdServerApi {
     this.cfg = cfg;
     this.logger = logger;
     this.boot = boot;
+    this.unsafeBackendNoSync = options.unsafeBackendNoSync;
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
-    this.backend = boot.backend;
-    this.membership = boot.membership;
+    this.commitScheduler = new CommitScheduler(
+      () => this.backend.batchTx.pendingOps,
+      // Not while defrag or a snapshot copy has the backend: commit once it is done.
+      () => void (this.backendBusy ?? Promise.resolve()).then(() => this.commitBackend()),
+      { intervalMs: cfg.backendBatchIntervalMs || undefined, limit: cfg.backendBatchLimit || undefined },
+    );
     this.limits = { maxRequestBytes: cfg.maxRequestBytes, maxTxnOps: cfg.maxTxnOps };
     this.failpoints = options.failpoints ?? Failpoints.parse(process.env[FAILPOINT_ENV]);
-    this.leases = options.leases ?? noLeases;
     const ticks = electionTicks(cfg);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000 + 2 * ticks * cfg.heartbeatIntervalMs;
     this.reqIds = new IdGenerator(boot.memberId, (options.now ?? Date.now)());
     this.readyPromise = new Promise((resolve) => {
       this.resolveReady = resolve;
     });
+    this.removed = new Promise((resolve) => {
+      this.resolveRemoved = resolve;
+    });
     this.fatal = new Promise((resolve) => {
       this.resolveFatal = resolve;
     });
 
-    this.kv = KvStore.open(this.backend);
-    this.alarms = new AlarmStore(this.backend);
+    this.lessor = Lessor.open(boot.backend, systemClock, { minLeaseTtl: minLeaseTtlSeconds(ticks, cfg.heartbeatIntervalMs) });
+    const state: BackendState = {
+      backend: boot.backend,
+      kv: KvStore.open(boot.backend, { lessor: this.lessor }),
+      membership: boot.membership,
+      alarms: new AlarmStore(boot.backend),
+    };
+    this.state = state;
+    this.lease = new LeaseServer({
+      lessor: this.lessor,
+      get kv() {
+        return state.kv;
+      },
+      logger,
+      propose: (r) => this.propose(r),
+      nextId: () => this.reqIds.next(),
+      fill: (h) => this.fill(h),
+      whenReady: () => this.whenReady(),
+      memberId: this.memberId,
+      leader: () => this.raftNode.lead,
+      isLeader: () => this.raftNode.isLeader,
+      stopped: () => this.stopped,
+      requestTimeoutMs: this.requestTimeoutMs,
+    });
+    this.leases = options.leases ?? this.lease;
+    this.watch = new WatchServer({
+      kv: this.kv,
+      logger,
+      header: (rev) => this.fill({ clusterId: 0n, memberId: 0n, revision: rev, raftTerm: 0 }),
+      backendBusy: () => this.backendBusy !== undefined,
+    });
     this.consistentIndex = this.backend.consistentIndex();
     this.dbSize = this.backend.size().size;
     this.quota = new BackendQuota(effectiveQuotaBackendBytes(cfg), () => this.dbSize);
     this.applier = new Applier({
-      kv: this.kv,
+      get kv() {
+        return state.kv;
+      },
       leases: this.leases,
-      alarms: this.alarms,
-      membership: this.membership,
+      lease: this.lease,
+      get alarms() {
+        return state.alarms;
+      },
+      get membership() {
+        return state.membership;
+      },
       quota: this.quota,
       logger,
       onCompaction: () => this.scheduleCompaction(),
       commit: () => this.commitBackend(),
     });
+    this.v2 = new V2Server({
+      propose: async (req) => (await this.proposeV2(req)).resp as V2Outcome | undefined,
+      proposeAsync: (req) => void this.proposeV2(req).catch(() => undefined),
+      isLeader: () => this.raftNode.isLeader,
+      raftTerm: () => this.raftNode.term,
+      committedIndex: () => this.raftNode.committedIndex,
+      clock: systemClock,
+      logger,
+    });
+    if (boot.snapshot !== undefined) this.v2.recover(boot.snapshot.data);
     this.timeouts = new ProposalTimeouts(this.requestTimeoutMs, (id) => this.expire(id));
     this.readIndex = new ReadIndexBatcher({
       requestReadIndex: (ctx) => this.raftNode.readIndex(ctx),
@@ -192,12 +292,18 @@ export class EtcdServer implements EtcdServerApi {
       rand: seededRand(randomInt(2 ** 31)),
       logger: raftLogger(logger),
     });
+    this.peers = new PeerLink(boot.memberId, (m) => void this.sendSnapshotMessage(m));
+    this.peerReceiver = peerReceiver(
+      () => this.raftNode,
+      (id) => this.membership.isRemoved(id),
+      (s) => this.receiveSnapshot(s),
+    );
     this.raftNode = new RaftNode({
       id: boot.memberId,
       node,
       storage: boot.storage,
       raftStorage: this.raftStorage,
-      sender: options.sender ?? noPeers,
+      sender: options.sender ?? this.peers,
       failpoints: this.failpoints,
       logger,
       tickMs: cfg.heartbeatIntervalMs,
@@ -215,6 +321,7 @@ export class EtcdServer implements EtcdServerApi {
         applyEntries: (ents) => this.applyEntries(ents),
         onApplied: (index) => this.readIndex.onApplied(index),
         persistApplied: () => this.persistApplied(),
+        snapshotData: () => this.v2.save(),
         onFatal: (err) => this.onFatal(err),
       },
     });
@@ -246,6 +353,9 @@ export class EtcdServer implements EtcdServerApi {
       throw err;
     }
     s.raftNode.start();
+    s.lease.start();
+    s.watch.start();
+    s.v2.start();
     if (s.kv.pendingCompaction() !== undefined) s.scheduleCompaction();
     void s.publish();
     return s;
@@ -276,9 +386,47 @@ export class EtcdServer implements EtcdServerApi {
     return this.raftNode.lead;
   }
 
+  /**
+   * Connects the peer transport (once, right after start): raft's messages go to it from now on,
+   * and every member of the applied membership becomes its peer.
+   */
+  attachTransport(transport: ClusterTransport): void {
+    this.peers.attach(transport, [...(this.boot.remoteMembers ?? []), ...this.membership.members()]);
+    this.removalCheck = setInterval(() => {
+      if (!this.stopped && this.peers.refusedAsRemoved()) this.onRemoved();
+    }, 1000);
+    this.removalCheck.unref();
+  }
+
+  /** Streams a consistent copy of the backend with a MsgSnap raft wants sent. */
+  private async sendSnapshotMessage(m: Message): Promise<void> {
+    const transport = this.peers.attached;
+    if (transport === undefined || this.stopped) return;
+    const copy = `${this.boot.layout.backendPath}.peer-snapshot-${this.reqIds.next().toString(16)}`;
+    try {
+      await this.exclusiveBackend(async () => {
+        await this.commitBackend();
+        await this.backend.flushed();
+        await copyFile(this.boot.layout.backendPath, copy);
+      });
+    } catch (err) {
+      this.logger.warn('failed to copy the backend for a peer snapshot', { 'remote-peer-id': formatId(m.to), error: err });
+      this.raftNode.reportSnapshot(m.to, false);
+      return;
+    }
+    await sendBackendSnapshot(transport, m, copy);
+  }
+
+  /** Takes over a backend received with a MsgSnap; raft installs it when it steps the message. */
+  private async receiveSnapshot(s: IncomingSnapshot): Promise<void> {
+    if (this.stopped) throw rpcError('stopped');
+    await installReceivedSnapshot(this.boot.layout.snapDir, s);
+  }
+
   // ---- host loop hooks
 
   private onSoftState(ss: SoftState): void {
+    if (ss.raftState !== StateType.StateLeader) this.lease.onNotLeader();
     if (ss.raftState === StateType.StateLeader) this.compactor?.resume();
     else this.compactor?.pause();
     // A read index asked of a leader that is gone will not be answered (etcd: leader changed).
@@ -297,10 +445,22 @@ export class EtcdServer implements EtcdServerApi {
     this.readIndex.onReadStates(rs);
   }
 
-  private applySnapshot(snap: Snapshot): Promise<void> {
-    // A single member never receives one; restoring the backend from a leader's snapshot comes
-    // with the transport.
-    return Promise.reject(new Error(`received a snapshot at index ${snap.metadata.index}; restoring from a leader's snapshot is not supported yet`));
+  /** Installs a leader's snapshot raft has persisted (etcd's applySnapshot); see snapshot-install.ts. */
+  private async applySnapshot(snap: Snapshot): Promise<void> {
+    const before = this.membership.members();
+    await this.exclusiveBackend(async () => {
+      await this.lastCommit.catch(() => undefined);
+      this.consistentIndex = await installSnapshot(
+        { layout: this.boot.layout, state: this.state, lessor: this.lessor, watch: this.watch, v2: this.v2, logger: this.logger, unsafeBackendNoSync: this.unsafeBackendNoSync },
+        snap,
+      );
+    });
+    this.dbSize = this.backend.size().size;
+    // The transport's peers follow the snapshot's membership.
+    const after = this.membership.members();
+    for (const m of before) if (!after.some((x) => x.id === m.id)) this.peers.memberRemoved(m.id);
+    this.peers.syncMembers(after);
+    if (this.kv.pendingCompaction() !== undefined) this.scheduleCompaction();
   }
 
   private async applyEntries(entries: readonly Entry[]): Promise<void> {
@@ -331,24 +491,37 @@ export class EtcdServer implements EtcdServerApi {
       this.consistentIndex = last;
     }
     this.failpoints.hit('before-commit');
-    const committed = this.commitBackend();
-    if (this.failpoints.isArmed('after-commit')) {
-      await committed;
-      this.failpoints.hit('after-commit');
+    if (!this.failpoints.isArmed('after-commit')) {
+      // The WAL holds these entries durably: the backend commits them with later ones (see CommitScheduler).
+      this.commitScheduler.written();
+      return;
     }
+    await this.commitBackend();
+    this.failpoints.hit('after-commit');
   }
 
   private applyEntryNormal(e: Entry): void {
-    // Entries the backend already reflects were applied before a restart: skip them (idempotence).
-    if (e.index <= this.consistentIndex) return;
+    // Entries the backend already reflects were applied before a restart: skip them (idempotence);
+    // the v2 store lives in memory only, so its requests are applied again.
+    if (e.index <= this.consistentIndex) {
+      if (e.data.length !== 0) {
+        const v2 = InternalRaftRequest.decode(e.data).v2;
+        if (v2 !== undefined) this.v2.apply(v2);
+      }
+      return;
+    }
     if (e.data.length === 0) {
       // A new leader's empty entry: its term's first commit. Settle the cluster version if unset.
+      // Every earlier entry is applied now: the lessor may count down (etcd promotes here).
+      if (this.raftNode.isLeader) this.lease.onLeaderReady(electionTicks(this.cfg) * this.cfg.heartbeatIntervalMs);
       if (this.raftNode.isLeader && this.membership.clusterVersion === undefined) void this.updateClusterVersion();
       return;
     }
     const r = InternalRaftRequest.decode(e.data);
     if (r.v2 !== undefined) {
-      this.wait.trigger(r.v2.ID ?? r.ID, this.applier.applyV2(r.v2));
+      const applied = this.applier.applyV2(r.v2);
+      const out = this.v2.apply(r.v2);
+      this.wait.trigger(r.v2.ID ?? r.ID, out === undefined ? applied : { resp: out });
       return;
     }
     const id = r.ID !== 0n ? r.ID : (r.header?.ID ?? 0n);
@@ -361,6 +534,7 @@ export class EtcdServer implements EtcdServerApi {
     if (index <= this.consistentIndex) {
       // Replayed: raft must see it again, the backend's membership has it already.
       this.raftNode.applyConfChange(cc);
+      this.v2.applyConfChange(cc);
       return;
     }
     const err = this.validateConfChange(cc);
@@ -369,25 +543,43 @@ export class EtcdServer implements EtcdServerApi {
       return;
     }
     this.raftNode.applyConfChange(cc);
+    this.v2.applyConfChange(cc);
     switch (cc.type) {
       case ConfChangeType.ConfChangeAddNode:
       case ConfChangeType.ConfChangeAddLearnerNode: {
         const { member, isPromote } = memberFromJson(new TextDecoder().decode(cc.context));
         if (member.id !== cc.nodeId) throw new Error(`conf change for ${formatId(cc.nodeId)} carries member ${formatId(member.id)}`);
         if (isPromote) this.membership.promote(member.id);
-        else this.membership.add(member);
+        else {
+          this.membership.add(member);
+          this.peers.memberAdded(member);
+        }
         break;
       }
       case ConfChangeType.ConfChangeRemoveNode:
         this.membership.remove(cc.nodeId);
+        this.peers.memberRemoved(cc.nodeId);
+        if (cc.nodeId === this.memberId) this.onRemoved();
         break;
       case ConfChangeType.ConfChangeUpdateNode: {
         const { member } = memberFromJson(new TextDecoder().decode(cc.context));
         this.membership.updatePeerUrls(member.id, member.peerUrls);
+        this.peers.memberUpdated(member);
         break;
       }
     }
     this.wait.trigger(cc.id, { resp: this.membership.members() });
+  }
+
+  /** This member was removed from the cluster: it stops once the batch removing it is applied (etcd's shouldStop). */
+  private onRemoved(): void {
+    if (this.removedSeen) return;
+    this.removedSeen = true;
+    this.logger.warn('the member has been permanently removed from the cluster', { 'local-member-id': formatId(this.memberId) });
+    setImmediate(() => {
+      this.resolveRemoved();
+      void this.stop();
+    });
   }
 
   /** etcd's ValidateConfigurationChange, for the changes that can reach the log today. */
@@ -397,9 +589,19 @@ export class EtcdServer implements EtcdServerApi {
     switch (cc.type) {
       case ConfChangeType.ConfChangeAddNode:
       case ConfChangeType.ConfChangeAddLearnerNode: {
-        const { isPromote } = memberFromJson(new TextDecoder().decode(cc.context));
+        const { member, isPromote } = memberFromJson(new TextDecoder().decode(cc.context));
         if (isPromote) return exists ? undefined : rpcError('member-not-found');
-        return exists ? rpcError('member-exist') : undefined;
+        if (exists) return rpcError('member-exist');
+        const taken = new Set(this.membership.members().flatMap((m) => m.peerUrls));
+        if (member.peerUrls.some((u) => taken.has(u))) return rpcError('peer-url-exist');
+        if (member.isLearner && this.membership.members().filter((m) => m.isLearner).length >= MAX_LEARNERS) return rpcError('too-many-learners');
+        return undefined;
+      }
+      case ConfChangeType.ConfChangeUpdateNode: {
+        if (!exists) return rpcError('member-not-found');
+        const { member } = memberFromJson(new TextDecoder().decode(cc.context));
+        const taken = new Set(this.membership.members().filter((m) => m.id !== cc.nodeId).flatMap((m) => m.peerUrls));
+        return member.peerUrls.some((u) => taken.has(u)) ? rpcError('peer-url-exist') : undefined;
       }
       default:
         return exists ? undefined : rpcError('member-not-found');
@@ -415,6 +617,7 @@ export class EtcdServer implements EtcdServerApi {
 
   /** Commits the backend's open batch; a failed commit stops the member. */
   private commitBackend(): Promise<void> {
+    this.commitScheduler.committed();
     const c = this.backend.commit();
     this.lastCommit = c;
     this.commitsInFlight++;
@@ -447,6 +650,8 @@ export class EtcdServer implements EtcdServerApi {
   private onFatal(err: Error): void {
     if (this.stopped) return;
     this.logger.error('member failed; stopping', { error: err.message, stack: err.stack });
+    // A failed member stops at once: no leadership transfer first.
+    this.stopped = true;
     this.resolveFatal(err);
     void this.stop();
   }
@@ -535,7 +740,7 @@ export class EtcdServer implements EtcdServerApi {
   }
 
   /** Proposes a v2 request (member attributes, cluster version) and waits for it to apply. */
-  private async proposeV2(req: pb.Request): Promise<void> {
+  private async proposeV2(req: pb.Request): Promise<ApplyResult> {
     this.checkServing();
     const id = this.reqIds.next();
     const r: pb.InternalRaftRequest = { ID: id, v2: { ...req, ID: id } };
@@ -544,6 +749,7 @@ export class EtcdServer implements EtcdServerApi {
     this.raftNode.propose(InternalRaftRequest.encode(r), id);
     const res = await result;
     if (res.err !== undefined) throw res.err;
+    return res;
   }
 
   /** A proposal's deadline passed: fail its waiter (no leader, if it never reached raft for want of one). */
@@ -572,7 +778,7 @@ export class EtcdServer implements EtcdServerApi {
    * Waits until the member serves (it published itself through raft), at most a request timeout:
    * then the answer is that there is no leader (or a timeout when there is one).
    */
-  private async whenReady(): Promise<void> {
+  private async whenReady(learnerAllowed = false): Promise<void> {
     if (!this.isReady) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -588,6 +794,8 @@ export class EtcdServer implements EtcdServerApi {
       }
     }
     this.checkServing();
+    // etcd's learners serve only Status and serializable Range (isRPCSupportedForLearner).
+    if (!learnerAllowed && this.membership.member(this.memberId)?.isLearner === true) throw rpcError('not-supported-for-learner');
   }
 
   /** Waits until the local store reflects every write committed before the call. */
@@ -627,7 +835,7 @@ export class EtcdServer implements EtcdServerApi {
   // ---- KV
 
   async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
-    await this.whenReady();
+    await this.whenReady(req.serializable);
     const invalid = checkRangeRequest(req);
     if (invalid !== undefined) throw invalid;
     if (!req.serializable) await this.linearizableReadNotify();
@@ -777,15 +985,30 @@ export class EtcdServer implements EtcdServerApi {
     await this.whenReady();
     if (this.raftNode.lead !== this.memberId) throw rpcError('not-leader');
     const target = this.membership.member(req.targetID);
-    if (target === undefined || target.isLearner) throw rpcError('bad-leader-transferee');
-    const deadline = performance.now() + this.requestTimeoutMs;
-    if (this.raftNode.lead !== req.targetID) this.raftNode.transferLeadership(req.targetID);
-    while (this.raftNode.lead !== req.targetID) {
-      if (performance.now() >= deadline) throw rpcError('timeout');
-      await new Promise((resolve) => setTimeout(resolve, this.cfg.heartbeatIntervalMs));
-      this.checkServing();
-    }
+    // etcd's MoveLeader: a started (published) voter only.
+    if (target === undefined || target.isLearner || target.name === '') throw rpcError('bad-leader-transferee');
+    const moved = await transferLeadership(this.raftNode, req.targetID, this.requestTimeoutMs, this.cfg.heartbeatIntervalMs, () => this.stopped);
+    this.checkServing();
+    if (!moved) throw rpcError('timeout');
     return {};
+  }
+
+  /**
+   * A leader of several members hands leadership to its most up-to-date voter before it stops
+   * (etcd's TransferLeadership on Stop), waiting at most two election timeouts: the others then
+   * need not wait out an election timeout to notice it is gone.
+   */
+  private async transferLeadershipOnStop(): Promise<void> {
+    if (this.stopped || !this.raftNode.isLeader || this.peers.attached === undefined) return;
+    const progress = this.raftNode.status().progress;
+    const transferee = pickTransferee(this.memberId, this.membership.members(), (id) => progress.get(id)?.match, (id) => this.peers.activeSince(id));
+    if (transferee === undefined) return;
+    const started = performance.now();
+    const timeoutMs = 2 * electionTicks(this.cfg) * this.cfg.heartbeatIntervalMs;
+    const moved = await transferLeadership(this.raftNode, transferee, timeoutMs, this.cfg.heartbeatIntervalMs);
+    const fields = { 'local-member-id': formatId(this.memberId), transferee: formatId(transferee), took: `${Math.round(performance.now() - started)}ms` };
+    if (moved) this.logger.info('leadership transferred before stopping', fields);
+    else this.logger.warn('leadership transfer before stopping did not finish; stopping anyway', fields);
   }
 
   // ---- Cluster
@@ -800,34 +1023,94 @@ export class EtcdServer implements EtcdServerApi {
     return { header: this.memberHeader(), members: this.membership.members().map(memberToProto) };
   }
 
-  /** Membership changes arrive with the multi-member work; until then they are refused. */
+  /**
+   * Adds a member (etcd's AddMember): its ID is drawn from its peer URLs and the time; with
+   * --strict-reconfig-check the change must keep a quorum of started, connected voters.
+   */
   async memberAdd(req: pb.MemberAddRequest): Promise<pb.MemberAddResponse> {
     await this.whenReady();
     for (const u of req.peerURLs) if (!parseEtcdUrl(u).ok) throw rpcError('member-bad-urls');
     const taken = new Set(this.membership.members().flatMap((m) => m.peerUrls));
     if (req.peerURLs.some((u) => taken.has(u))) throw rpcError('peer-url-exist');
-    throw rpcError('not-capable');
+    const peerUrls = [...req.peerURLs].sort();
+    const member: Member = { id: computeMemberId(peerUrls, '', Math.floor(Date.now() / 1000)), name: '', peerUrls, clientUrls: [], isLearner: req.isLearner };
+    const refused = mayAddMember(this.cfg.strictReconfigCheck, this.membership.members(), member.isLearner, this.memberId, (id) => this.peers.activeSince(id), Date.now());
+    if (refused !== undefined) throw refused;
+    await this.proposeMemberChange({
+      id: 0n,
+      type: member.isLearner ? ConfChangeType.ConfChangeAddLearnerNode : ConfChangeType.ConfChangeAddNode,
+      nodeId: member.id,
+      context: new TextEncoder().encode(memberToJson(member)),
+    });
+    return { header: this.memberHeader(), member: memberToProto(member), members: this.membership.members().map(memberToProto) };
   }
 
+  /** Removes a member (etcd's RemoveMember); a member removing itself stops once it is applied. */
   async memberRemove(req: pb.MemberRemoveRequest): Promise<pb.MemberRemoveResponse> {
     await this.whenReady();
     if (this.membership.member(req.ID) === undefined) throw rpcError('member-not-found');
-    throw rpcError('not-capable');
+    const refused = mayRemoveMember(this.cfg.strictReconfigCheck, this.membership.members(), req.ID, this.memberId, (id) => this.peers.activeSince(id), Date.now());
+    if (refused !== undefined) throw refused;
+    await this.proposeMemberChange({ id: 0n, type: ConfChangeType.ConfChangeRemoveNode, nodeId: req.ID, context: new Uint8Array(0) });
+    return { header: this.memberHeader(), members: this.membership.members().map(memberToProto) };
   }
 
+  /** Changes a member's peer URLs (etcd's UpdateMember). */
   async memberUpdate(req: pb.MemberUpdateRequest): Promise<pb.MemberUpdateResponse> {
     await this.whenReady();
-    if (this.membership.member(req.ID) === undefined) throw rpcError('member-not-found');
+    const m = this.membership.member(req.ID);
+    if (m === undefined) throw rpcError('member-not-found');
     for (const u of req.peerURLs) if (!parseEtcdUrl(u).ok) throw rpcError('member-bad-urls');
-    throw rpcError('not-capable');
+    const updated: Member = { ...m, peerUrls: [...req.peerURLs].sort() };
+    await this.proposeMemberChange({ id: 0n, type: ConfChangeType.ConfChangeUpdateNode, nodeId: req.ID, context: new TextEncoder().encode(memberToJson(updated)) });
+    return { header: this.memberHeader(), members: this.membership.members().map(memberToProto) };
   }
 
+  /**
+   * Promotes a learner to a voter (etcd's PromoteMember): only the leader knows whether the
+   * learner is in sync, so a follower forwards the request to it over the peer port.
+   */
   async memberPromote(req: pb.MemberPromoteRequest): Promise<pb.MemberPromoteResponse> {
     await this.whenReady();
     const m = this.membership.member(req.ID);
     if (m === undefined) throw rpcError('member-not-found');
     if (!m.isLearner) throw rpcError('member-not-learner');
-    throw rpcError('not-capable');
+    if (!this.raftNode.isLeader) {
+      const leader = this.membership.member(this.raftNode.lead);
+      if (leader === undefined) throw rpcError('no-leader');
+      await forwardPromote(leader.peerUrls, req.ID, this.requestTimeoutMs);
+      return { header: this.memberHeader(), members: this.membership.members().map(memberToProto) };
+    }
+    await this.promoteAsLeader(m);
+    return { header: this.memberHeader(), members: this.membership.members().map(memberToProto) };
+  }
+
+  /** The leader's side of a promotion (also reached through the peer port's promote path). */
+  async promoteAsLeader(m: Member): Promise<void> {
+    const status = this.raftNode.status();
+    const leaderMatch = status.progress.get(this.memberId)?.match;
+    if (leaderMatch === undefined) throw rpcError('not-leader');
+    const learnerMatch = status.progress.get(m.id)?.match ?? 0;
+    if (!isLearnerInSync(leaderMatch, learnerMatch)) throw rpcError('learner-not-ready');
+    const refused = mayPromoteMember(this.cfg.strictReconfigCheck, this.membership.members(), m.id);
+    if (refused !== undefined) throw refused;
+    await this.proposeMemberChange({
+      id: 0n,
+      type: ConfChangeType.ConfChangeAddNode,
+      nodeId: m.id,
+      context: new TextEncoder().encode(memberToJson({ ...m, isLearner: false }, true)),
+    });
+  }
+
+  /** Proposes a membership change and waits until it is applied (or refused when applied). */
+  private async proposeMemberChange(cc: ConfChange): Promise<void> {
+    this.checkServing();
+    const id = this.reqIds.next();
+    const result = this.wait.register(id);
+    this.timeouts.add(id);
+    this.raftNode.proposeConfChange({ ...cc, id });
+    const res = await result;
+    if (res.err !== undefined) throw res.err;
   }
 
   // ---- Health
@@ -862,14 +1145,21 @@ export class EtcdServer implements EtcdServerApi {
    * `etcdserver: server stopped`, and the WAL and backend are flushed and closed.
    */
   stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+    this.stopping ??= this.transferLeadershipOnStop()
+      .catch((err: unknown) => this.logger.warn('leadership transfer before stopping failed', { error: err }))
+      .then(() => this.doStop());
     return this.stopping;
   }
 
   private async doStop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.removalCheck);
     this.compactor?.stop();
+    this.lease.stop();
+    this.watch.stop();
+    this.v2.stop();
     if (this.compactionTimer !== undefined) clearTimeout(this.compactionTimer);
+    this.commitScheduler.stop();
     this.timeouts.stop();
     await this.raftNode.stop();
     this.wait.triggerAll(STOPPED);

@@ -84,8 +84,11 @@ describe('Maintenance and Cluster of one member', () => {
     await assert.rejects(s.moveLeader({ targetID: 42n }), (e) => isRpcError(e, 'bad-leader-transferee'));
   });
 
-  test('membership changes are refused with catalogued errors for now', async () => {
-    await assert.rejects(s.memberAdd({ peerURLs: ['http://10.0.0.2:2380'], isLearner: false }), (e) => isRpcError(e, 'not-capable'));
+  test('membership changes are checked with catalogued errors; one learner may be added', async () => {
+    const added = await s.memberAdd({ peerURLs: ['http://10.0.0.2:2380'], isLearner: true });
+    assert.equal(added.members.length, 2);
+    await assert.rejects(s.memberAdd({ peerURLs: ['http://10.0.0.3:2380'], isLearner: true }), (e) => isRpcError(e, 'too-many-learners'));
+    await assert.rejects(s.memberPromote({ ID: added.member!.ID }), (e) => isRpcError(e, 'learner-not-ready'));
     await assert.rejects(s.memberAdd({ peerURLs: ['http://127.0.0.1:2380'], isLearner: false }), (e) => isRpcError(e, 'peer-url-exist'));
     await assert.rejects(s.memberAdd({ peerURLs: ['::bad'], isLearner: false }), (e) => isRpcError(e, 'member-bad-urls'));
     await assert.rejects(s.memberRemove({ ID: 42n }), (e) => isRpcError(e, 'member-not-found'));

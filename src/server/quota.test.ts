@@ -42,7 +42,9 @@ test('costs follow etcd: key, value and overhead per put; the larger txn branch'
 test('a write past the quota raises NOSPACE; writes are refused while reads, deletes and compaction work, across a restart', async () => {
   const dir = tempDir();
   dirs.push(dir);
-  const flags = ['--quota-backend-bytes=300000'];
+  // A commit per apply keeps the file size the quota sees current after every put (batched
+  // commits let it lag by up to the batch interval, so the file would overshoot the quota).
+  const flags = ['--quota-backend-bytes=300000', '--backend-batch-limit=1'];
   let s = await EtcdServer.start(testConfig(dir, flags), quietLogger());
   await s.readyNotify();
   const value = new Uint8Array(20_000).fill(120);

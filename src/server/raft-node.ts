@@ -15,7 +15,8 @@
  */
 import { EntryType, isEmptySnapshot, type ConfChange, type ConfChangeV2, type ConfState, type Entry, type HardState, type Message, type Snapshot } from '../api/raftpb/types.js';
 import type { Logger } from '../pkg/logger.js';
-import { StateType, isStorageError, type MemoryStorage, type RawNode, type ReadState, type SoftState } from '../raft/index.js';
+import { StateType, isStorageError, type MemoryStorage, type RawNode, type ReadState, type SoftState, type Status } from '../raft/index.js';
+import { EntryDataSlab } from './entry-data-slab.js';
 import type { Failpoints } from './failpoints.js';
 import type { PeerSender } from './peer-sender.js';
 import type { RaftStorage } from './raft-storage.js';
@@ -40,6 +41,8 @@ export interface RaftNodeHooks {
   onApplied(index: number): void;
   /** Makes the state machine durable up to everything applied, before a snapshot lets the WAL go. */
   persistApplied(): Promise<void>;
+  /** The state kept in a raft snapshot's data (the v2 store), read at the snapshot's applied index. */
+  snapshotData?(): Uint8Array;
   /** The loop or an apply failed (disk error, broken invariant): the member must stop. */
   onFatal(err: Error): void;
 }
@@ -103,6 +106,8 @@ export class RaftNode {
   confState: ConfState;
   /** Counters. */
   readonly stats: RaftNodeStats = { readies: 0, saves: 0, entriesSaved: 0, snapshots: 0 };
+  /** Copies of entry data for the in-memory log, so it does not pin shared buffers. */
+  private readonly entrySlab = new EntryDataSlab();
 
   private readonly o: RaftNodeOptions;
   private ticks = 0;
@@ -112,6 +117,8 @@ export class RaftNode {
   private confChanges: (ConfChange | ConfChangeV2)[] = [];
   private readRequests: Uint8Array[] = [];
   private transferTo = 0n;
+  /** Peer reports from the transport, stepped on the next turn. */
+  private peerReports: { id: bigint; snapshot: boolean; ok: boolean }[] = [];
   private ticker: NodeJS.Timeout | undefined;
   private sleeping: (() => void) | undefined;
   private wakeScheduled = false;
@@ -206,6 +213,23 @@ export class RaftNode {
     this.wake();
   }
 
+  /** raft's status (replication progress of every member when this one leads). */
+  status(): Status {
+    return this.o.node.status();
+  }
+
+  /** The transport could not reach `id` (raft falls back to probing it). */
+  reportUnreachable(id: bigint): void {
+    this.peerReports.push({ id, snapshot: false, ok: false });
+    this.wake();
+  }
+
+  /** Outcome of a snapshot sent to `id`. */
+  reportSnapshot(id: bigint, ok: boolean): void {
+    this.peerReports.push({ id, snapshot: true, ok });
+    this.wake();
+  }
+
   /** Asks raft to hand leadership to `transferee`. */
   transferLeadership(transferee: bigint): void {
     this.transferTo = transferee;
@@ -243,6 +267,14 @@ export class RaftNode {
       const msgs = this.inboxMessages;
       this.inboxMessages = [];
       for (const m of msgs) node.step(m);
+    }
+    if (this.peerReports.length > 0) {
+      const reports = this.peerReports;
+      this.peerReports = [];
+      for (const r of reports) {
+        if (r.snapshot) node.reportSnapshot(r.id, r.ok);
+        else node.reportUnreachable(r.id);
+      }
     }
     // Without a leader raft drops proposals and reads: keep them until there is one.
     if (this.lead === 0n) return;
@@ -374,7 +406,7 @@ export class RaftNode {
       hooks.onApplied(this.appliedIndex);
     }
     if (rd.hardState !== undefined) storage.setHardState(rd.hardState);
-    if (rd.entries.length > 0) storage.append(rd.entries);
+    if (rd.entries.length > 0) storage.append(this.entrySlab.retainable(rd.entries));
     if (!leader && rd.messages.length > 0) sender.send(rd.messages);
 
     const ents = rd.committedEntries;
@@ -394,9 +426,10 @@ export class RaftNode {
   private async snapshot(): Promise<void> {
     const { hooks, failpoints: fp, storage, raftStorage, logger } = this.o;
     const snapi = this.appliedIndex;
+    const data = hooks.snapshotData?.() ?? EMPTY_BYTES;
     await hooks.persistApplied();
     fp.hit('before-save-snap');
-    const snap = storage.createSnapshot(snapi, this.confState, EMPTY_BYTES);
+    const snap = storage.createSnapshot(snapi, this.confState, data);
     if (isStorageError(snap)) {
       if (snap === 'snapshot-out-of-date') return;
       throw new Error(`failed to create snapshot at ${snapi}: ${snap}`);

@@ -5,6 +5,8 @@
  * turns into etcd's gRPC status and text. Responses carry a filled `header`.
  */
 import type * as pb from '../api/gen/etcdserverpb.js';
+import type { LeaseApi } from './lease-api.js';
+import type { WatchApi } from './watch-api.js';
 
 /** The KV service: reads are linearizable unless `serializable`; writes go through raft. */
 export interface KvApi {
@@ -41,6 +43,13 @@ export interface HealthApi {
   health(): Promise<{ health: boolean; reason: string }>;
 }
 
+/**
+ * Room etcd adds to --max-request-bytes for the gRPC receive limit (grpcOverheadBytes in etcd's
+ * v3rpc), so that a request just over the limit reaches the server and gets etcd's own
+ * "request is too large" error rather than a transport error. Every edge uses the same bound.
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
 /** Limits the edges need before a request reaches the server (e.g. gRPC max receive size). */
 export interface ServerLimits {
   /** --max-request-bytes: the largest request etcd accepts, in bytes. */
@@ -55,4 +64,8 @@ export interface EtcdServerApi extends KvApi, MaintenanceApi, ClusterApi, Health
   /** The member's ID and cluster ID, for headers the edge fills itself (e.g. HTTP). */
   readonly memberId: bigint;
   readonly clusterId: bigint;
+  /** The Lease service; absent: the edge answers UNIMPLEMENTED. */
+  readonly lease?: LeaseApi;
+  /** The Watch service; absent: the edge answers UNIMPLEMENTED. */
+  readonly watch?: WatchApi;
 }

@@ -53,3 +53,11 @@ test('blocks that need no repair are forwarded byte for byte', () => {
   ]);
   assert.deepEqual(rewrite(input, 3), input);
 });
+
+test('frames passed through unchanged leave as one view of the chunk that brought them', () => {
+  const input = Buffer.concat([PREFACE, settings, data, frame(0x8, 0, 0, hex('00010000')), data]);
+  const out: Buffer[] = [];
+  new RequestHeaderRewriter((b) => out.push(b)).write(input);
+  assert.equal(out.length, 1);
+  assert.deepEqual(out[0], input);
+});

@@ -45,22 +45,38 @@ export class RequestHeaderRewriter {
 
   constructor(private readonly emit: (bytes: Buffer) => void) {}
 
-  /** Consumes bytes from the client, emitting them (repaired) in order. */
+  /**
+   * Consumes bytes from the client, emitting them (repaired) in order. Bytes passed through
+   * unchanged (the preface, and whole frames other than header blocks) are emitted as one view
+   * of `chunk` per run rather than one per frame: every emit is a push through the stream.
+   */
   write(chunk: Buffer): void {
     let off = 0;
+    /** Start in `chunk` of the run of unchanged bytes not emitted yet (-1: none). */
+    let run = -1;
     while (off < chunk.length) {
       const rest = chunk.length - off;
-      if (this.prefaceLeft > 0) {
-        const n = Math.min(this.prefaceLeft, rest);
-        this.emit(chunk.subarray(off, off + n));
-        this.prefaceLeft -= n;
+      if (this.prefaceLeft > 0 || this.passLeft > 0) {
+        const left = this.prefaceLeft > 0 ? this.prefaceLeft : this.passLeft;
+        const n = Math.min(left, rest);
+        if (run < 0) run = off;
+        if (this.prefaceLeft > 0) this.prefaceLeft -= n;
+        else this.passLeft -= n;
         off += n;
-      } else if (this.passLeft > 0) {
-        const n = Math.min(this.passLeft, rest);
-        this.emit(chunk.subarray(off, off + n));
-        this.passLeft -= n;
-        off += n;
-      } else if (this.collectLeft > 0) {
+        continue;
+      }
+      if (this.collectLeft === 0 && this.headerFill === 0 && rest >= FRAME_HEADER_LENGTH && this.block === undefined && chunk[off + 3] !== HEADERS) {
+        // A whole frame header outside a header block, of a frame that passes unchanged.
+        this.passLeft = chunk.readUIntBE(off, 3);
+        if (run < 0) run = off;
+        off += FRAME_HEADER_LENGTH;
+        continue;
+      }
+      if (run >= 0) {
+        this.emit(chunk.subarray(run, off));
+        run = -1;
+      }
+      if (this.collectLeft > 0) {
         const n = Math.min(this.collectLeft, rest);
         this.collectParts.push(chunk.subarray(off, off + n));
         this.collectLeft -= n;
@@ -77,6 +93,7 @@ export class RequestHeaderRewriter {
         }
       }
     }
+    if (run >= 0) this.emit(chunk.subarray(run, off));
   }
 
   private frameStarted(): void {
@@ -165,6 +182,14 @@ export function authorityRepairStream(socket: Socket, head: Buffer): Duplex {
     },
     write(chunk: Buffer, _encoding, callback): void {
       socket.write(chunk, callback);
+    },
+    // The HTTP/2 session hands over all the frames of one flush corked: send them in one writev
+    // system call rather than one write per frame.
+    writev(chunks: { chunk: Buffer }[], callback): void {
+      socket.cork();
+      for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]!.chunk);
+      socket.write(chunks[chunks.length - 1]!.chunk, callback);
+      socket.uncork();
     },
     final(callback): void {
       socket.end(callback);

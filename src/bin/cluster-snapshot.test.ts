@@ -1,0 +1,136 @@
+// A follower that was down while the leader compacted its log past it catches up from the
+// leader's snapshot (its backend streamed over the peer port), in-process over loopback sockets.
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger } from '../pkg/logger.js';
+import type { ServerConfig } from '../server/config/server-config.js';
+import { quietLogger, tempDir, testConfig } from '../server/test-member.js';
+import { startMember, type RunningMember } from './start-member.js';
+
+const enc = new TextEncoder();
+
+/** More entries than the leader keeps behind a snapshot (SNAPSHOT_CATCH_UP_ENTRIES) plus --snapshot-count. */
+const ENTRIES_WHILE_DOWN = 5400;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+async function clusterConfigs(n: number, token: string, extra: readonly string[]): Promise<ServerConfig[]> {
+  const ports: number[] = [];
+  for (let i = 0; i < 2 * n; i++) ports.push(await freePort());
+  const names = Array.from({ length: n }, (_, i) => `s${i}`);
+  const initial = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
+  return names.map((name, i) =>
+    testConfig(
+      tempDir('etcd-ts-snap-cluster-'),
+      [
+        `--listen-client-urls=http://127.0.0.1:${ports[2 * i]}`,
+        `--advertise-client-urls=http://127.0.0.1:${ports[2 * i]}`,
+        `--listen-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
+        `--initial-cluster=${initial}`,
+        `--initial-cluster-token=${token}`,
+        ...extra,
+      ],
+      name,
+    ),
+  );
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(20);
+  }
+}
+
+async function put(m: RunningMember, key: string, value: string, lease = 0n): Promise<void> {
+  await m.server.put({ key: enc.encode(key), value: enc.encode(value), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
+}
+
+async function keysOf(m: RunningMember): Promise<string[]> {
+  const r = await m.server.range({ key: enc.encode('\0'), rangeEnd: enc.encode('\0'), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 });
+  return r.kvs.map((kv) => `${Buffer.from(kv.key).toString()}=${Buffer.from(kv.value).toString()}@${kv.modRevision}/${kv.lease}`);
+}
+
+async function v2Tree(m: RunningMember): Promise<string> {
+  const r = await m.server.v2.do({ Method: 'GET', Path: '/1', Recursive: true, Sorted: true });
+  assert.ok(r.ok && r.event !== undefined, 'the v2 tree can be read');
+  return JSON.stringify(r.event.node);
+}
+
+async function leaseIds(m: RunningMember): Promise<bigint[]> {
+  const r = await m.server.lease!.leaseLeases({});
+  return r.leases.map((l) => l.ID).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+describe('a follower behind a compacted log', () => {
+  const running = new Map<number, RunningMember>();
+  let configs: ServerConfig[] = [];
+  after(async () => {
+    await Promise.all([...running.values()].map((m) => m.close()));
+    for (const c of configs) rmSync(c.dataDir, { recursive: true, force: true });
+  });
+
+  test('restarts, installs the leader snapshot, and converges: HashKV, keys, leases, v2 keys', { timeout: 90_000 }, async () => {
+    configs = await clusterConfigs(3, 'snapshot-test', ['--snapshot-count=100']);
+    const started = await Promise.all(configs.map((c) => startMember(c, quietLogger(), { exitProcess: false })));
+    started.forEach((m, i) => running.set(i, m));
+    await Promise.all(started.map((m) => m.server.readyNotify()));
+    await until('a leader every member knows', () => started.every((m) => m.server.leader !== 0n && m.server.leader === started[0]!.server.leader));
+    const leader = started.find((m) => m.server.leader === m.server.memberId)!;
+    const followerIndex = started.findIndex((m) => m !== leader);
+
+    const before = await leader.server.lease!.leaseGrant({ TTL: 600, ID: 0n });
+    await put(leader, 'leased-before', 'a', before.ID);
+    await leader.server.v2.do({ Method: 'PUT', Path: '/1/before', Val: 'v2-a' });
+    await until('the follower applied them', () => started[followerIndex]!.server.raftNode.appliedIndex >= leader.server.raftNode.committedIndex);
+    const stoppedAt = started[followerIndex]!.server.raftNode.appliedIndex;
+    await started[followerIndex]!.close();
+    running.delete(followerIndex);
+
+    // Enough entries that the leader's log no longer holds what the follower lacks.
+    for (let i = 0; i < ENTRIES_WHILE_DOWN; i += 200) {
+      await Promise.all(Array.from({ length: 200 }, (_, j) => put(leader, `bulk/${(i + j) % 700}`, `v${i + j}`)));
+    }
+    const during = await leader.server.lease!.leaseGrant({ TTL: 600, ID: 0n });
+    await put(leader, 'leased-during', 'b', during.ID);
+    await leader.server.v2.do({ Method: 'PUT', Path: '/1/during', Val: 'v2-b' });
+    await leader.server.compact({ revision: leader.server.kv.currentRev - 10, physical: true });
+    assert.ok(leader.server.raftNode.snapshotIndex > stoppedAt + 5000, 'the leader snapshotted past the follower and its catch-up entries');
+
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', sink: (line) => lines.push(line) });
+    const back = await startMember(configs[followerIndex]!, logger, { exitProcess: false });
+    running.set(followerIndex, back);
+    await back.server.readyNotify();
+    const target = leader.server.raftNode.committedIndex;
+    await until('the restarted follower applied everything', () => back.server.raftNode.appliedIndex >= target);
+    assert.ok(lines.some((l) => l.includes('"applied snapshot"')), 'the follower installed a snapshot');
+
+    const rev = leader.server.kv.currentRev;
+    assert.equal(back.server.kv.currentRev, rev);
+    const [hl, hf] = await Promise.all([leader.server.hashKV({ revision: rev }), back.server.hashKV({ revision: rev })]);
+    assert.equal(hf.hash, hl.hash, 'same HashKV at the same revision');
+    assert.equal(hf.compactRevision, hl.compactRevision);
+    assert.deepEqual(await keysOf(back), await keysOf(leader));
+    assert.deepEqual(await leaseIds(back), [before.ID, during.ID].sort((a, b) => (a < b ? -1 : 1)));
+    assert.deepEqual(await leaseIds(back), await leaseIds(leader));
+    assert.equal(await v2Tree(back), await v2Tree(leader));
+    assert.equal(back.server.membership.members().length, 3);
+
+    // It keeps applying and serving after the install.
+    await put(leader, 'after', 'c');
+    await until('the follower applied the write after', () => back.server.kv.currentRev === leader.server.kv.currentRev);
+    assert.deepEqual(await keysOf(back), await keysOf(leader));
+  });
+});
