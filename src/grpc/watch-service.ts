@@ -12,6 +12,7 @@ import * as mvccpb from '../api/gen/mvccpb.js';
 import type { Logger } from '../pkg/logger.js';
 import type { WatchApi, WatchCreateFailure, WatchStreamApi, WatchStreamEvent, WatchStreamResponse } from '../server/watch-api.js';
 import { UndecodableRequest } from './request-decoding.js';
+import { varintLen } from '../pkg/varint.js';
 
 /** etcd's progress notification interval for watchers created with progress_notify (10 minutes). */
 export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
@@ -38,15 +39,6 @@ function toPbEvent(ev: WatchStreamEvent): mvccpb.Event {
   const out: mvccpb.Event = { type: ev.type === 'put' ? mvccpb.Event_EventType.PUT : mvccpb.Event_EventType.DELETE, kv: ev.kv };
   if (ev.prevKv !== undefined) out.prevKv = ev.prevKv;
   return out;
-}
-
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
 }
 
 /** The encoded size of `ev` as an element of WatchResponse.events (tag, length, body). */

@@ -1,4 +1,5 @@
 import { EMPTY_BYTES, type KeyValue } from './key-value.js';
+import { varintLen } from '../pkg/varint.js';
 
 /**
  * The stored form of a KeyValue: the protobuf wire bytes of etcd's `mvccpb.KeyValue` (key=1,
@@ -12,15 +13,6 @@ const TAG_MOD = 0x18;
 const TAG_VERSION = 0x20;
 const TAG_VALUE = 0x2a;
 const TAG_LEASE = 0x30;
-
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
 
 function writeVarint(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {

@@ -1,4 +1,5 @@
 import type { Event, KeyValue } from './key-value.js';
+import { varintLen } from '../pkg/varint.js';
 
 /** A change delivered to a watcher: an Event, with the key-value before it when asked for. */
 export interface WatchEvent extends Event {
@@ -32,15 +33,6 @@ export interface WatchResponse {
    * must cancel the watcher (etcd cancels it in the gRPC layer).
    */
   readonly compactRevision: number;
-}
-
-function varintLen(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
 }
 
 function leaseVarintLen(lease: bigint): number {

@@ -1,20 +1,6 @@
 import type { Entry } from '../api/raftpb/types.js';
 import { EntryType } from '../api/raftpb/types.js';
-
-// Bytes of a protobuf varint holding the non-negative integer x.
-function varintSize(x: number): number {
-  if (x < 0x80) return 1;
-  if (x < 0x4000) return 2;
-  if (x < 0x200000) return 3;
-  if (x < 0x10000000) return 4;
-  let n = 5;
-  x = Math.floor(x / 0x800000000);
-  while (x > 0) {
-    n++;
-    x = Math.floor(x / 0x80);
-  }
-  return n;
-}
+import { varintLen } from '../pkg/varint.js';
 
 /**
  * The encoded size of an entry in bytes (etcd's Entry.Size()): type, term and index are always
@@ -22,8 +8,8 @@ function varintSize(x: number): number {
  */
 export function entrySize(e: Entry): number {
   const len = e.data.length;
-  let n = 3 + varintSize(e.type) + varintSize(e.term) + varintSize(e.index);
-  if (len > 0) n += 1 + varintSize(len) + len;
+  let n = 3 + varintLen(e.type) + varintLen(e.term) + varintLen(e.index);
+  if (len > 0) n += 1 + varintLen(len) + len;
   return n;
 }
 
