@@ -2,51 +2,15 @@
 // time-to-live to the leader over the peer port; only the leader expires leases.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRpcError } from '../api/rpctypes/index.js';
 import type { ServerConfig } from '../server/config/server-config.js';
-import { quietLogger, tempDir, testConfig } from '../server/test-member.js';
+import { quietLogger } from '../server/test-member.js';
 import { startMember, type RunningMember } from './start-member.js';
+import { clusterConfigs, until } from './test-cluster.js';
 
 const enc = new TextEncoder();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-async function clusterConfigs(n: number): Promise<ServerConfig[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < 2 * n; i++) ports.push(await freePort());
-  const initial = ports.filter((_, i) => i % 2 === 1).map((p, i) => `m${i}=http://127.0.0.1:${p}`).join(',');
-  return Array.from({ length: n }, (_, i) =>
-    testConfig(
-      tempDir('etcd-ts-cluster-lease-'),
-      [
-        `--listen-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--advertise-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--listen-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-cluster=${initial}`,
-        '--initial-cluster-token=cluster-lease-test',
-      ],
-      `m${i}`,
-    ),
-  );
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 async function count(m: RunningMember, key: string): Promise<number> {
   const r = await m.server.range({ key: enc.encode(key), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: true, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 });
@@ -86,7 +50,7 @@ describe('leases on a 3-member cluster in one process', () => {
   };
 
   test('a keep-alive sent to a follower keeps the lease alive past its TTL; time-to-live with keys on a follower', async () => {
-    configs = await clusterConfigs(3);
+    configs = await clusterConfigs(3, { token: 'cluster-lease-test' });
     const started = await Promise.all(configs.map((c) => startMember(c, quietLogger(), { exitProcess: false })));
     started.forEach((m, i) => running.set(i, m));
     await Promise.all(started.map((m) => m.server.readyNotify()));

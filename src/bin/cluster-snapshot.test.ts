@@ -2,56 +2,20 @@
 // leader's snapshot (its backend streamed over the peer port), in-process over loopback sockets.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../pkg/logger.js';
 import type { ServerConfig } from '../server/config/server-config.js';
-import { quietLogger, tempDir, testConfig } from '../server/test-member.js';
+import { quietLogger } from '../server/test-member.js';
 import { startMember, type RunningMember } from './start-member.js';
+import { clusterConfigs, until } from './test-cluster.js';
 
 const enc = new TextEncoder();
 
 /** More entries than the leader keeps behind a snapshot (SNAPSHOT_CATCH_UP_ENTRIES) plus --snapshot-count. */
+/** Snapshot installs take longer than the default wait: poll less often, wait longer. */
+const untilSlow = (what: string, cond: () => boolean | Promise<boolean>): Promise<void> => until(what, cond, 20_000, 20);
+
 const ENTRIES_WHILE_DOWN = 5400;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-async function clusterConfigs(n: number, token: string, extra: readonly string[]): Promise<ServerConfig[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < 2 * n; i++) ports.push(await freePort());
-  const names = Array.from({ length: n }, (_, i) => `s${i}`);
-  const initial = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
-  return names.map((name, i) =>
-    testConfig(
-      tempDir('etcd-ts-snap-cluster-'),
-      [
-        `--listen-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--advertise-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--listen-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-cluster=${initial}`,
-        `--initial-cluster-token=${token}`,
-        ...extra,
-      ],
-      name,
-    ),
-  );
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(20);
-  }
-}
 
 async function put(m: RunningMember, key: string, value: string, lease = 0n): Promise<void> {
   await m.server.put({ key: enc.encode(key), value: enc.encode(value), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
@@ -82,18 +46,18 @@ describe('a follower behind a compacted log', () => {
   });
 
   test('restarts, installs the leader snapshot, and converges: HashKV, keys, leases, v2 keys', { timeout: 90_000 }, async () => {
-    configs = await clusterConfigs(3, 'snapshot-test', ['--snapshot-count=100']);
+    configs = await clusterConfigs(3, { token: 'snapshot-test', namePrefix: 's', extra: ['--snapshot-count=100'] });
     const started = await Promise.all(configs.map((c) => startMember(c, quietLogger(), { exitProcess: false })));
     started.forEach((m, i) => running.set(i, m));
     await Promise.all(started.map((m) => m.server.readyNotify()));
-    await until('a leader every member knows', () => started.every((m) => m.server.leader !== 0n && m.server.leader === started[0]!.server.leader));
+    await untilSlow('a leader every member knows', () => started.every((m) => m.server.leader !== 0n && m.server.leader === started[0]!.server.leader));
     const leader = started.find((m) => m.server.leader === m.server.memberId)!;
     const followerIndex = started.findIndex((m) => m !== leader);
 
     const before = await leader.server.lease!.leaseGrant({ TTL: 600, ID: 0n });
     await put(leader, 'leased-before', 'a', before.ID);
     await leader.server.v2.do({ Method: 'PUT', Path: '/1/before', Val: 'v2-a' });
-    await until('the follower applied them', () => started[followerIndex]!.server.raftNode.appliedIndex >= leader.server.raftNode.committedIndex);
+    await untilSlow('the follower applied them', () => started[followerIndex]!.server.raftNode.appliedIndex >= leader.server.raftNode.committedIndex);
     const stoppedAt = started[followerIndex]!.server.raftNode.appliedIndex;
     await started[followerIndex]!.close();
     running.delete(followerIndex);
@@ -114,7 +78,7 @@ describe('a follower behind a compacted log', () => {
     running.set(followerIndex, back);
     await back.server.readyNotify();
     const target = leader.server.raftNode.committedIndex;
-    await until('the restarted follower applied everything', () => back.server.raftNode.appliedIndex >= target);
+    await untilSlow('the restarted follower applied everything', () => back.server.raftNode.appliedIndex >= target);
     assert.ok(lines.some((l) => l.includes('"applied snapshot"')), 'the follower installed a snapshot');
 
     const rev = leader.server.kv.currentRev;
@@ -130,7 +94,7 @@ describe('a follower behind a compacted log', () => {
 
     // It keeps applying and serving after the install.
     await put(leader, 'after', 'c');
-    await until('the follower applied the write after', () => back.server.kv.currentRev === leader.server.kv.currentRev);
+    await untilSlow('the follower applied the write after', () => back.server.kv.currentRev === leader.server.kv.currentRev);
     assert.deepEqual(await keysOf(back), await keysOf(leader));
   });
 });

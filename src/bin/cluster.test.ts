@@ -1,54 +1,16 @@
 // In-process clusters of real members (server, peer transport, gRPC listeners) over loopback sockets.
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRpcError } from '../api/rpctypes/index.js';
 import type { ServerConfig } from '../server/config/server-config.js';
 import { quietLogger, tempDir, testConfig } from '../server/test-member.js';
 import { startMember, type RunningMember } from './start-member.js';
+import { freePort, clusterConfigs, until } from './test-cluster.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-/** The configurations of an n-member cluster on free loopback ports. */
-async function clusterConfigs(n: number, token = 'cluster-test'): Promise<ServerConfig[]> {
-  const ports: number[] = [];
-  for (let i = 0; i < 2 * n; i++) ports.push(await freePort());
-  const names = Array.from({ length: n }, (_, i) => `m${i}`);
-  const initial = names.map((name, i) => `${name}=http://127.0.0.1:${ports[2 * i + 1]}`).join(',');
-  return names.map((name, i) =>
-    testConfig(
-      tempDir('etcd-ts-cluster-'),
-      [
-        `--listen-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--advertise-client-urls=http://127.0.0.1:${ports[2 * i]}`,
-        `--listen-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${ports[2 * i + 1]}`,
-        `--initial-cluster=${initial}`,
-        `--initial-cluster-token=${token}`,
-      ],
-      name,
-    ),
-  );
-}
-
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 async function getValue(m: RunningMember, key: string, serializable = false): Promise<string | undefined> {
   const r = await m.server.range({ key: enc.encode(key), rangeEnd: new Uint8Array(0), limit: 0, revision: 0, sortOrder: 0, sortTarget: 0, serializable, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 });
@@ -136,7 +98,7 @@ describe('membership changes in a running cluster', () => {
   });
 
   test('a learner joins through the peer port, is refused linearizable reads, is promoted, then removed and stops', async () => {
-    const configs = await clusterConfigs(3, 'membership-test');
+    const configs = await clusterConfigs(3, { token: 'membership-test' });
     for (const c of configs) dirs.push(c.dataDir);
     running.push(...(await Promise.all(configs.map((c) => startMember(c, quietLogger(), { exitProcess: false })))));
     await Promise.all(running.map((m) => m.server.readyNotify()));

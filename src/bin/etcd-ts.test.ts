@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { sourceDirOf } from '../pkg/datadriven.js';
 import { SERVER_VERSION } from '../server/config/version.js';
+import { freePort } from './test-cluster.js';
 
 const BIN = resolve(sourceDirOf(import.meta.url), '..', '..', 'dist', 'src', 'bin', 'etcd-ts.js');
 const skip = existsSync(BIN) ? false : `${BIN} is missing: run npm run build first`;
@@ -16,14 +16,6 @@ const ETCDCTL = '/usr/bin/etcdctl';
 function runBin(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 20000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
 }
 
 test('an unknown flag exits 2 with Go flag\'s one-line error, as etcd does', { skip }, () => {
