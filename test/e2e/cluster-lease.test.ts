@@ -8,24 +8,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../src/api/gen/etcdserverpb.js';
-import { grpcServiceNames, grpcServices } from '../../src/api/codec.js';
 import { etcdctl, startCluster, targetKind, targetSkipReason, type Cluster, type Member } from './harness/index.js';
+import { kvClient, leaseClient, watchClient, type KvClient, type LeaseClient, type WatchClient } from './harness/grpc-clients.js';
 
 const kind = targetKind();
 const skip = await targetSkipReason(kind);
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const creds = grpc.credentials.createInsecure();
-
-type LeaseClient = grpc.Client & {
-  LeaseGrant(req: pb.LeaseGrantRequest, cb: (err: grpc.ServiceError | null, res?: pb.LeaseGrantResponse) => void): void;
-  LeaseKeepAlive(): grpc.ClientDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>;
-};
-type KvClient = grpc.Client & { Put(req: pb.PutRequest, cb: (err: grpc.ServiceError | null, res?: pb.PutResponse) => void): void };
-type WatchClient = grpc.Client & { Watch(): grpc.ClientDuplexStream<pb.WatchRequest, pb.WatchResponse> };
-const LeaseCtor = grpc.makeGenericClientConstructor(grpcServices.Lease, grpcServiceNames.Lease);
-const KvCtor = grpc.makeGenericClientConstructor(grpcServices.KV, grpcServiceNames.KV);
-const WatchCtor = grpc.makeGenericClientConstructor(grpcServices.Watch, grpcServiceNames.Watch);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +47,7 @@ function grant(lease: LeaseClient, ttl: number): Promise<pb.LeaseGrantResponse> 
 
 /** A prefix watch whose events are recorded as they come. */
 function watchPrefix(endpoint: string, prefix: string): { client: WatchClient; events: { key: string; type: number; rev: number; at: number }[]; created: Promise<void> } {
-  const client = new WatchCtor(endpoint, creds) as unknown as WatchClient;
+  const client = watchClient(endpoint);
   const events: { key: string; type: number; rev: number; at: number }[] = [];
   const w = client.Watch();
   let created!: () => void;
@@ -97,7 +86,7 @@ class Instance {
     const eps = this.endpoints();
     while (eps[this.at % eps.length] === undefined) this.at++;
     this.client?.close();
-    this.client = new LeaseCtor(eps[this.at % eps.length]!, creds) as unknown as LeaseClient;
+    this.client = leaseClient(eps[this.at % eps.length]!);
     const s = this.client.LeaseKeepAlive();
     this.stream = s;
     s.on('data', (r: pb.LeaseKeepAliveResponse) => {
@@ -148,7 +137,7 @@ describe(`leases and watches on a 3-member ${kind} cluster`, { skip }, () => {
     // A watch on a follower sees writes made through the leader, in the same revision order.
     const ordered = watchPrefix(f0.endpoint, 'order/');
     await ordered.created;
-    const kvLeader = new KvCtor(leader.endpoint, creds) as unknown as KvClient;
+    const kvLeader = kvClient(leader.endpoint);
     const revs: number[] = [];
     for (let i = 0; i < 20; i++) revs.push((await put(kvLeader, `order/${i % 3}`, 0n)).header!.revision);
     kvLeader.close();
@@ -169,8 +158,8 @@ describe(`leases and watches on a 3-member ${kind} cluster`, { skip }, () => {
     const alive: (string | undefined)[] = c.members.map((m) => m.endpoint);
     const registry = watchPrefix(f0.endpoint, 'registry/');
     await registry.created;
-    const leaseF = new LeaseCtor(followers[1]!.endpoint, creds) as unknown as LeaseClient;
-    const kvF = new KvCtor(followers[1]!.endpoint, creds) as unknown as KvClient;
+    const leaseF = leaseClient(followers[1]!.endpoint);
+    const kvF = kvClient(followers[1]!.endpoint);
     const instances: Instance[] = [];
     try {
       const ids = await Promise.all(Array.from({ length: 50 }, () => grant(leaseF, 2)));

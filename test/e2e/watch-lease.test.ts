@@ -10,8 +10,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../src/api/gen/etcdserverpb.js';
-import { grpcServiceNames, grpcServices } from '../../src/api/codec.js';
 import { ETCDCTL_BIN, etcdctl, startMember, targetKind, targetSkipReason, type Member } from './harness/index.js';
+import { kvClient, leaseClient, watchClient } from './harness/grpc-clients.js';
 
 const kind = targetKind();
 const skip = await targetSkipReason(kind);
@@ -176,23 +176,13 @@ describe(`${kind}: end-to-end Watch and Lease`, { skip }, () => {
   test('service registry: 50 instances keep 2 s leases alive; 10 that stop vanish within TTL + 1 s', async () => {
     const m = await member('registry');
     const address = m.endpoint;
-    type LeaseClient = grpc.Client & {
-      LeaseGrant(req: pb.LeaseGrantRequest, cb: (err: grpc.ServiceError | null, res?: pb.LeaseGrantResponse) => void): void;
-      LeaseKeepAlive(): grpc.ClientDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>;
-    };
-    type KvClient = grpc.Client & { Put(req: pb.PutRequest, cb: (err: grpc.ServiceError | null, res?: pb.PutResponse) => void): void };
-    type WatchClient = grpc.Client & { Watch(): grpc.ClientDuplexStream<pb.WatchRequest, pb.WatchResponse> };
-    const LeaseCtor = grpc.makeGenericClientConstructor(grpcServices.Lease, grpcServiceNames.Lease);
-    const KvCtor = grpc.makeGenericClientConstructor(grpcServices.KV, grpcServiceNames.KV);
-    const WatchCtor = grpc.makeGenericClientConstructor(grpcServices.Watch, grpcServiceNames.Watch);
-    const creds = grpc.credentials.createInsecure();
-    const lease = new LeaseCtor(address, creds) as unknown as LeaseClient;
-    const kv = new KvCtor(address, creds) as unknown as KvClient;
-    const watchClient = new WatchCtor(address, creds) as unknown as WatchClient;
+    const lease = leaseClient(address);
+    const kv = kvClient(address);
+    const watcher = watchClient(address);
     const enc = new TextEncoder();
     const live = new Set<string>();
     const deletedAt = new Map<string, number>();
-    const watch = watchClient.Watch();
+    const watch = watcher.Watch();
     const streams: grpc.ClientDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>[] = [];
     const timers: NodeJS.Timeout[] = [];
     try {
@@ -251,7 +241,7 @@ describe(`${kind}: end-to-end Watch and Lease`, { skip }, () => {
       watch.cancel();
       lease.close();
       kv.close();
-      watchClient.close();
+      watcher.close();
     }
   });
 });
