@@ -36,6 +36,8 @@ export interface TransportStats {
   snapshotsSendFailed: number;
   snapshotsReceived: number;
   snapshotsReceiveFailed: number;
+  /** Snapshot uploads being received right now. */
+  snapshotsReceiving: number;
 }
 
 type PeerServer = http.Server | https.Server;
@@ -287,6 +289,7 @@ export class PeerTransport {
       snapshotsSendFailed: this.snapshotsSendFailed,
       snapshotsReceived: this.snapshotsReceived,
       snapshotsReceiveFailed: this.snapshotsReceiveFailed,
+      snapshotsReceiving: this.downloads.size,
     };
   }
 
