@@ -201,8 +201,68 @@ test('gRPC calls whose :authority is a URL (etcd 3.4 clients) are repaired, not 
     for (const authority of [`http://${listener.address}`, `http://${listener.address}`, listener.address, `https://${listener.address}/x`]) {
       assert.deepEqual(await rawGrpcEcho(session, authority, 'url'), { status: '0', reply: 'echo:url', rstCode: 0 }, authority);
     }
+    assert.deepEqual(listener.grpcConnections, { native: 0, repaired: 1 });
   } finally {
     session.close();
+    await listener.close();
+    grpcServer.forceShutdown();
+  }
+});
+
+test('connections whose first request has a valid authority get their own socket, the others the rewriter', async () => {
+  const grpcServer = echoServer();
+  const listener = await startClientListener({ url: 'http://127.0.0.1:0', grpcServer, httpHandler, logger: nopLogger });
+  try {
+    // grpc-js waits for the server's SETTINGS before its first request, as grpc-go does.
+    assert.equal(await grpcEcho(listener.address, 'native'), 'echo:native');
+    assert.equal(await grpcEcho(listener.address, 'again'), 'echo:again');
+    assert.deepEqual(listener.grpcConnections, { native: 2, repaired: 0 });
+    const session = http2Connect(`http://${listener.address}`);
+    try {
+      assert.deepEqual(await rawGrpcEcho(session, `http://${listener.address}`, 'url'), { status: '0', reply: 'echo:url', rstCode: 0 });
+      assert.deepEqual(await rawGrpcEcho(session, listener.address, 'plain'), { status: '0', reply: 'echo:plain', rstCode: 0 });
+    } finally {
+      session.close();
+    }
+    assert.deepEqual(listener.grpcConnections, { native: 2, repaired: 1 });
+  } finally {
+    await listener.close();
+    grpcServer.forceShutdown();
+  }
+});
+
+test('a connection idle past the probe goes through the rewriter and its URL authority still works', async () => {
+  const grpcServer = echoServer();
+  const probeLimits = { firstRequestMs: 50, ackMs: 5000, maxHeldBytes: 1 << 20 };
+  const listener = await startClientListener({ url: 'http://127.0.0.1:0', grpcServer, httpHandler, logger: nopLogger, probeLimits });
+  const session = http2Connect(`http://${listener.address}`);
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(listener.grpcConnections, { native: 0, repaired: 1 });
+    assert.deepEqual(await rawGrpcEcho(session, `http://${listener.address}`, 'late'), { status: '0', reply: 'echo:late', rstCode: 0 });
+  } finally {
+    session.close();
+    await listener.close();
+    grpcServer.forceShutdown();
+  }
+});
+
+test('a client that never acknowledges the SETTINGS is dropped, and the port keeps serving', async () => {
+  const grpcServer = echoServer();
+  const probeLimits = { firstRequestMs: 50, ackMs: 100, maxHeldBytes: 1 << 20 };
+  const listener = await startClientListener({ url: 'http://127.0.0.1:0', grpcServer, httpHandler, logger: nopLogger, probeLimits });
+  try {
+    const [host, port] = [listener.address.split(':')[0]!, Number(listener.address.split(':')[1])];
+    const silent = connect(port, host);
+    const received: Buffer[] = [];
+    silent.on('data', (b: Buffer) => received.push(b));
+    silent.write(HTTP2_PREFACE);
+    silent.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])); // our SETTINGS, never an ACK
+    await new Promise<void>((resolve) => silent.on('close', () => resolve()));
+    assert.deepEqual(Buffer.concat(received).subarray(0, 9), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), 'the server sent an empty SETTINGS frame first');
+    assert.deepEqual(listener.grpcConnections, { native: 0, repaired: 0 });
+    assert.equal(await grpcEcho(listener.address, 'still'), 'echo:still');
+  } finally {
     await listener.close();
     grpcServer.forceShutdown();
   }

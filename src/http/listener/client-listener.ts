@@ -3,9 +3,10 @@
  * etcd's cmux does: each new connection's first bytes are read; a connection that opens with
  * the HTTP/2 client preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`, HTTP/2 with prior knowledge,
  * which is how gRPC speaks over plain TCP) goes to the gRPC server, any other to the HTTP
- * server. The bytes read are put back before the connection is handed over. gRPC connections
- * go through {@link authorityRepairStream}, so that etcd 3.4 clients' `http://host:port`
- * authorities do not make Node's HTTP/2 server reset their calls.
+ * server. The bytes read are put back before the connection is handed over. A gRPC connection
+ * whose first request carries an etcd 3.4 client's `http://host:port` authority goes through
+ * {@link authorityRepairStream}, so that Node's HTTP/2 server does not reset its calls; the
+ * others get the socket itself ({@link probeFirstRequest} tells them apart).
  */
 
 import { ServerCredentials, type Server as GrpcServer } from '@grpc/grpc-js';
@@ -14,6 +15,7 @@ import { createServer as createHttpServer, type RequestListener } from 'node:htt
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from '../../pkg/logger.js';
 import { authorityRepairStream } from './authority-repair-stream.js';
+import { DEFAULT_PROBE_LIMITS, probeFirstRequest, type ProbeLimits } from './first-request-probe.js';
 import { parseEtcdUrl, type EtcdUrl } from '../../server/config/urls.js';
 
 /** The bytes every HTTP/2 client sends first (RFC 9113 §3.4). */
@@ -35,12 +37,16 @@ export interface ClientListenerOptions {
   /** Serves HTTP/1.1 requests. */
   httpHandler: RequestListener;
   logger: Logger;
+  /** Limits of the first-request probe of gRPC connections (tests shorten them). */
+  probeLimits?: ProbeLimits;
 }
 
 /** A listening client port. */
 export interface ClientListener {
   /** What is bound: `127.0.0.1:2379` (the real port when 0 was asked) or the socket path. */
   readonly address: string;
+  /** gRPC connections handed over so far: with their own socket, or through the authority rewriter. */
+  readonly grpcConnections: { native: number; repaired: number };
   /** Stops accepting, closes every connection, and resolves when the port is released. */
   close(): Promise<void>;
 }
@@ -62,10 +68,12 @@ export async function startClientListener(options: ClientListenerOptions): Promi
   }
   if (url.scheme === 'https' || url.scheme === 'unixs') throw new Error(`TLS client URLs are not supported yet: ${url.text}`);
   const logger = options.logger;
+  const probeLimits = options.probeLimits ?? DEFAULT_PROBE_LIMITS;
 
   const httpServer = createHttpServer(options.httpHandler);
   const injector = options.grpcServer?.createConnectionInjector(ServerCredentials.createInsecure());
   const sockets = new Set<Socket>();
+  const grpcConnections = { native: 0, repaired: 0 };
 
   const route = (socket: Socket): void => {
     sockets.add(socket);
@@ -88,7 +96,17 @@ export async function startClientListener(options: ClientListenerOptions): Promi
         // socket; resuming delivers the put-back bytes first, then the rest.
         socket.resume();
       } else if (injector !== undefined) {
-        injector.injectConnection(authorityRepairStream(socket, head));
+        probeFirstRequest(socket, head, probeLimits, (verdict, held) => {
+          if (verdict === 'repair') {
+            grpcConnections.repaired++;
+            injector.injectConnection(authorityRepairStream(socket, held));
+            return;
+          }
+          // Node's HTTP/2 session reads what is buffered in the socket's stream first.
+          grpcConnections.native++;
+          socket.unshift(held);
+          injector.injectConnection(socket);
+        });
       } else {
         socket.destroy();
       }
@@ -124,6 +142,7 @@ export async function startClientListener(options: ClientListenerOptions): Promi
   let closing: Promise<void> | undefined;
   return {
     address,
+    grpcConnections,
     close(): Promise<void> {
       closing ??= new Promise<void>((resolve) => {
         netServer.close(() => resolve());
