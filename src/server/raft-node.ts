@@ -8,7 +8,8 @@
  *
  * Entries are applied only once persisted, in order, by an apply queue that runs while the next
  * turn's WAL write is in flight (as etcd's apply goroutine); the loop waits for the queue only
- * when a Ready commits a membership change.
+ * when a Ready commits a membership change. Committed entries already in the local WAL are
+ * queued before the Ready's own write, so their replies do not wait for the next fsync.
  *
  * A leader sends its messages before its own fsync (Raft thesis §10.2.1: it may append to its log
  * in parallel with replication); a follower persists before it answers.
@@ -130,6 +131,8 @@ export class RaftNode {
   private failure: Error | undefined;
   /** WAL segments cut when old ones were last released. */
   private cutsSeen = 0;
+  /** The last index in the local WAL (the log as persisted, after any overwrite). */
+  private persistedIndex: number;
 
   constructor(options: RaftNodeOptions) {
     this.o = options;
@@ -138,6 +141,7 @@ export class RaftNode {
     this.committedIndex = hs.commit;
     this.appliedIndex = options.appliedIndex;
     this.snapshotIndex = options.snapshotIndex;
+    this.persistedIndex = options.storage.lastIndex();
     this.confState = options.confState;
   }
 
@@ -380,7 +384,22 @@ export class RaftNode {
 
     const snap = rd.snapshot;
     const hasSnap = !isEmptySnapshot(snap);
-    if (hasSnap) await raftStorage.saveSnapshot(snap!);
+    let ents = rd.committedEntries;
+    if (ents.length > 0 && !hasSnap) {
+      // Committed (so durable on a quorum) and already in this member's WAL, and not overwritten by
+      // this Ready: nothing this write does can change them, so they apply while it is in flight.
+      const limit = rd.entries.length > 0 ? Math.min(this.persistedIndex, rd.entries[0]!.index - 1) : this.persistedIndex;
+      let n = 0;
+      while (n < ents.length && ents[n]!.index <= limit) n++;
+      if (n > 0) {
+        void this.scheduleApply(n === ents.length ? ents : ents.slice(0, n));
+        ents = ents.slice(n);
+      }
+    }
+    if (hasSnap) {
+      await raftStorage.saveSnapshot(snap!);
+      this.persistedIndex = snap!.metadata.index;
+    }
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       if (rd.entries.length > 0) {
         fp.hit('before-save');
@@ -388,6 +407,7 @@ export class RaftNode {
         this.stats.entriesSaved += rd.entries.length;
       }
       await raftStorage.save(rd.hardState ?? EMPTY_HARD_STATE, rd.entries, rd.mustSync);
+      if (rd.entries.length > 0) this.persistedIndex = rd.entries[rd.entries.length - 1]!.index;
       if (rd.entries.length > 0) fp.hit('after-save');
       if (raftStorage.wal.stats.cuts !== this.cutsSeen) {
         // A new segment may push an old one past --max-wals (etcd's purge would delete it).
@@ -409,12 +429,9 @@ export class RaftNode {
     if (rd.entries.length > 0) storage.append(this.entrySlab.retainable(rd.entries));
     if (!leader && rd.messages.length > 0) sender.send(rd.messages);
 
-    const ents = rd.committedEntries;
-    if (ents.length > 0) {
-      const applied = this.scheduleApply(ents);
-      // A membership change must be in effect before raft goes on (etcd waits for it too).
-      if (ents.some((e) => e.type !== EntryType.EntryNormal)) await applied;
-    }
+    if (ents.length > 0) void this.scheduleApply(ents);
+    // A membership change must be in effect before raft goes on (etcd waits for it too).
+    if (rd.committedEntries.some((e) => e.type !== EntryType.EntryNormal)) await this.applying;
   }
 
   /**
