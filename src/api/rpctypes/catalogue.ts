@@ -39,6 +39,8 @@ export const RPC_ERROR_SPECS = [
   { code: 'lease-provided', status: INVALID_ARGUMENT, message: 'etcdserver: lease is provided', etcdName: 'ErrGRPCLeaseProvided', since: '3.4' },
   { code: 'too-many-ops', status: INVALID_ARGUMENT, message: 'etcdserver: too many operations in txn request', etcdName: 'ErrGRPCTooManyOps', since: '3.4' },
   { code: 'duplicate-key', status: INVALID_ARGUMENT, message: 'etcdserver: duplicate key given in txn request', etcdName: 'ErrGRPCDuplicateKey', since: '3.4' },
+  // etcd 3.4 ignores an unknown sort order and crashes on an unknown sort target; 3.5's refusal keeps the member up.
+  { code: 'invalid-sort-option', status: INVALID_ARGUMENT, message: 'etcdserver: invalid sort option', etcdName: 'ErrGRPCInvalidSortOption', since: '3.5' },
   { code: 'compacted', status: OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision has been compacted', etcdName: 'ErrGRPCCompacted', since: '3.4' },
   { code: 'future-rev', status: OUT_OF_RANGE, message: 'etcdserver: mvcc: required revision is a future revision', etcdName: 'ErrGRPCFutureRev', since: '3.4' },
   { code: 'no-space', status: RESOURCE_EXHAUSTED, message: 'etcdserver: mvcc: database space exceeded', etcdName: 'ErrGRPCNoSpace', since: '3.4' },

@@ -4,7 +4,7 @@
  * when the request may proceed: on this hot path a refusal is a value, never a throw.
  */
 import type { DeleteRangeRequest, PutRequest, RangeRequest } from '../../api/gen/etcdserverpb.js';
-import { GrpcStatus, RpcError, type RpcErrorSpec, rpcError } from '../../api/rpctypes/index.js';
+import { type RpcError, rpcError } from '../../api/rpctypes/index.js';
 
 // One shared instance per outcome: refusals carry no request-specific data, so nothing is
 // allocated on a refused request either.
@@ -12,20 +12,9 @@ const EMPTY_KEY = rpcError('empty-key');
 const VALUE_PROVIDED = rpcError('value-provided');
 const LEASE_PROVIDED = rpcError('lease-provided');
 
-/**
- * etcd 3.5's ErrGRPCInvalidSortOption. etcd 3.4 has no such check: an unknown sort order is
- * ignored and an unknown sort target makes the member crash (nil sorter); refusing both, as
- * 3.5 does, is the one compatible answer that keeps the member up. Not yet in the catalogue of
- * src/api/rpctypes, so the spec is declared here with the same shape.
- */
-export const INVALID_SORT_OPTION_SPEC: RpcErrorSpec = {
-  code: 'invalid-sort-option',
-  status: GrpcStatus.INVALID_ARGUMENT,
-  message: 'etcdserver: invalid sort option',
-  etcdName: 'ErrGRPCInvalidSortOption',
-  since: '3.5',
-};
-const INVALID_SORT_OPTION = new RpcError(INVALID_SORT_OPTION_SPEC);
+// etcd 3.4 has no such check: an unknown sort order is ignored and an unknown sort target makes
+// the member crash (nil sorter); refusing both, as 3.5 does, keeps the member up.
+const INVALID_SORT_OPTION = rpcError('invalid-sort-option');
 
 // Highest valid enum numbers of RangeRequest.SortOrder (DESCEND) and SortTarget (VALUE).
 const MAX_SORT_ORDER = 2;
