@@ -7,6 +7,7 @@ import { RPC_ERROR_SPECS, type RpcErrorCode, rpcError } from '../api/rpctypes/in
 import { createLogger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { GRPC_OVERHEAD_BYTES, createGrpcServer } from './grpc-server.js';
+import { unaryFastPathStats } from './unary-fast-path.js';
 
 // ---- a small EtcdServerApi whose behaviour each test chooses by the request ----
 
@@ -39,6 +40,7 @@ class ScriptedServer implements EtcdServerApi {
     if (key === 'sync-throw') throw new TypeError('thrown synchronously');
     if (key.startsWith('err:')) return Promise.reject(rpcError(key.slice(4) as RpcErrorCode));
     if (key === 'boom') return Promise.reject(new Error('backend exploded'));
+    if (key === 'boom-utf8') return Promise.reject(new Error('backend explodé: 100% «gone»'));
     return Promise.resolve(pb.createRangeResponse({ header: header(7), count: 1, kvs: [{ key: req.key, value: Buffer.from('v'), createRevision: 3, modRevision: 7, version: 2, lease: 0n }] }));
   }
   async put(req: pb.PutRequest): Promise<pb.PutResponse> {
@@ -352,4 +354,29 @@ test('a client cancelling a snapshot closes the source early', async () => {
   } finally {
     client.close();
   }
+});
+
+test('unary calls are served by the fast path below grpc-js; compressed ones still by grpc-js', async () => {
+  const stats = unaryFastPathStats(server);
+  assert.ok(stats !== undefined, 'grpc-js still offers the per-stream hook the fast path replaces');
+  const before = stats.calls;
+  await assertRangeWorks();
+  assert.equal(stats.calls, before + 1);
+  // grpc-js compresses when asked to; the fast path leaves such calls to grpc-js, which answers the same.
+  const Ctor = grpc.makeGenericClientConstructor(grpcServices.KV, grpcServiceNames.KV);
+  const gzip = new Ctor(address, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 }) as unknown as Client;
+  try {
+    const { err, res } = await call<pb.RangeResponse>(gzip, 'Range', pb.createRangeRequest({ key: Buffer.from('zipped') }));
+    assert.equal(err, null);
+    assert.equal(text(res!.kvs[0]!.key), 'zipped');
+    assert.equal(stats.calls, before + 1);
+  } finally {
+    gzip.close();
+  }
+});
+
+test('an error text outside printable ASCII reaches the client intact', async () => {
+  const { err } = await call(kv, 'Range', pb.createRangeRequest({ key: Buffer.from('boom-utf8') }));
+  assert.equal(err?.code, grpc.status.UNKNOWN);
+  assert.equal(err?.details, 'backend explodé: 100% «gone»');
 });

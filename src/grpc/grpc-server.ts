@@ -8,6 +8,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { grpcGoStatusText } from './grpc-go-status-text.js';
 import { edgeServices } from './services.js';
+import { installUnaryFastPath } from './unary-fast-path.js';
 
 import { GRPC_OVERHEAD_BYTES } from '../server/server-api.js';
 
@@ -63,8 +64,10 @@ export function grpcServerOptions(options: Omit<GrpcServerOptions, 'logger'>): S
 export function createGrpcServer(server: EtcdServerApi, options: GrpcServerOptions): Server {
   const grpcServer = new Server(grpcServerOptions(options));
   const watchOptions = { maxRequestBytes: options.maxRequestBytes, progressNotifyIntervalMs: options.watchProgressNotifyIntervalMs };
-  for (const service of edgeServices(server, options.logger, watchOptions)) {
+  const services = edgeServices(server, options.logger, watchOptions);
+  for (const service of services) {
     grpcServer.addService(service.definition, service.implementation);
   }
+  installUnaryFastPath(grpcServer, services, options.maxRequestBytes + GRPC_OVERHEAD_BYTES);
   return grpcServer;
 }
