@@ -126,7 +126,7 @@ export class V2Server {
     else this.store.create(`${key}/raftAttributes`, false, raft, false);
   }
 
-  /** Serves one v2 request (etcd's EtcdServer.Do): writes through raft, reads locally. */
+  /** Serves one v2 request (etcd's EtcdServer.Do): writes through raft, reads locally. Takes `r` over. */
   async do(r: pb.Request): Promise<V2Response> {
     let method = r.Method;
     if (method === 'GET' && r.Quorum === true) method = 'QGET';
@@ -136,7 +136,9 @@ export class V2Server {
       case 'PUT':
       case 'DELETE':
       case 'QGET':
-        out = await this.d.propose({ ...r, Method: method });
+        // The request is the caller's to give away: no copy on the write path.
+        r.Method = method;
+        out = await this.d.propose(r);
         if (out === undefined) return { ok: false, error: UNKNOWN_METHOD() };
         break;
       case 'GET':

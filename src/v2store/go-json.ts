@@ -34,8 +34,13 @@ function escapeOf(c: number): string | undefined {
   }
 }
 
+/** Any character Go escapes (or that needs a closer look): outside printable ASCII, or `"\\<>&`. */
+const MAY_ESCAPE = /[^\x20\x21\x23-\x25\x27-\x3b\x3d\x3f-\x5b\x5d-\x7e]/;
+
 /** `s` as a quoted JSON string, escaped as Go's json.Marshal escapes it. */
 export function goJsonString(s: string): string {
+  // Fast path for the common plain-ASCII key or value: one native scan.
+  if (!MAY_ESCAPE.test(s)) return `"${s}"`;
   let out = '';
   let last = 0;
   for (let i = 0; i < s.length; i++) {

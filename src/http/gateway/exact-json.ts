@@ -1,21 +1,63 @@
 /**
- * JSON.parse that keeps integers beyond 2^53 exact. Clients such as python-etcd3gw send 64-bit
- * lease and member IDs as bare JSON numbers; JSON.parse would round them to the nearest double
- * and the lease would not be found. Integer literals too long to be safe are turned into strings
- * before parsing (the mapper takes 64-bit fields as strings or numbers), everything else is
- * parsed as usual.
+ * JSON.parse as etcd's gateway reads a request body (Go's json.Decoder, then jsonpb), keeping
+ * what JSON.parse would lose. Clients such as python-etcd3gw send 64-bit lease and member IDs as
+ * bare JSON numbers, which JSON.parse would round to the nearest double; and jsonpb refuses
+ * `1.5` or `1e2` for an integer field while JSON.parse turns `1e2` into the integer 100. So every
+ * number literal that is not a short integer reaches the mapper as its exact text, marked (see
+ * {@link rawNumberText}), and the mapper decides as Go would.
  */
+import { scanGoJsonValue } from './go-json-scan.js';
 
 /** Digits beyond which an integer literal may not be exact as a double (2^53 has 16 digits). */
 const SAFE_DIGITS = 15;
 
-/** Parses `text` as JSON, with integer literals longer than 15 digits kept as exact strings. */
-export function parseJsonExact(text: string): unknown {
-  return JSON.parse(quoteLongIntegers(text));
+/**
+ * The first character of a marked number: a NUL, which no base64 text or etcd name holds.
+ * Written into JSON text as its escape.
+ */
+const RAW_NUMBER_MARK = '\u0000';
+const RAW_NUMBER_MARK_JSON = '\\u0000';
+
+/** The literal of a number {@link parseJsonExact} kept as text, or undefined for any other value. */
+export function rawNumberText(v: unknown): string | undefined {
+  return typeof v === 'string' && v.charCodeAt(0) === 0 ? v.slice(RAW_NUMBER_MARK.length) : undefined;
 }
 
-/** `text` with every integer literal of more than 15 digits outside strings put in quotes. */
-export function quoteLongIntegers(text: string): string {
+/** JSON's number grammar (RFC 8259 §6). */
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The end of the run of number characters starting at `i`. */
+function numberEnd(text: string, i: number): number {
+  const n = text.length;
+  while (i < n) {
+    const d = text.charCodeAt(i);
+    if (d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d || (d >= 0x30 && d <= 0x39)) i++;
+    else break;
+  }
+  return i;
+}
+
+/** Whether text[start, end) is an integer of at most 15 digits (with an optional minus). */
+function isShortInteger(text: string, start: number, end: number): boolean {
+  let i = text.charCodeAt(start) === 0x2d ? start + 1 : start;
+  if (end - i > SAFE_DIGITS || i === end) return false;
+  for (; i < end; i++) {
+    const d = text.charCodeAt(i);
+    if (d < 0x30 || d > 0x39) return false;
+  }
+  return true;
+}
+
+/** Parses `text` as JSON, with long integers and non-integer literals kept as marked text. */
+export function parseJsonExact(text: string): unknown {
+  return JSON.parse(markRawNumbers(text));
+}
+
+/**
+ * `text` with every number literal outside strings that has more than 15 digits, a fraction or
+ * an exponent turned into a marked string.
+ */
+export function markRawNumbers(text: string): string {
   let out: string[] | undefined;
   let last = 0;
   let i = 0;
@@ -36,14 +78,11 @@ export function quoteLongIntegers(text: string): string {
     }
     if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       const start = i;
-      if (c === 0x2d) i++;
-      while (i < n && text.charCodeAt(i) >= 0x30 && text.charCodeAt(i) <= 0x39) i++;
-      const digits = i - start - (c === 0x2d ? 1 : 0);
-      const next = i < n ? text.charCodeAt(i) : 0;
-      const isInteger = next !== 0x2e /* . */ && next !== 0x65 /* e */ && next !== 0x45; /* E */
-      if (isInteger && digits > SAFE_DIGITS) {
+      i = numberEnd(text, i);
+      // Only a well-formed literal is marked: a malformed one must still fail JSON.parse.
+      if (!isShortInteger(text, start, i) && NUMBER.test(text.slice(start, i))) {
         out ??= [];
-        out.push(text.slice(last, start), '"', text.slice(start, i), '"');
+        out.push(text.slice(last, start), '"', RAW_NUMBER_MARK_JSON, text.slice(start, i), '"');
         last = i;
       }
       continue;
@@ -55,41 +94,22 @@ export function quoteLongIntegers(text: string): string {
   return out.join('');
 }
 
+/** A decoded body: its first JSON value (undefined for an empty body), or Go's error text. */
+export type GoJsonBody = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
+
 /**
- * The JSON values of a body holding several in a row (`{...}{...}` or separated by whitespace),
- * as a grpc-gateway stream body carries them; each as its own text. Malformed input is returned
- * as is for JSON.parse to reject.
+ * Decodes a whole request body as grpc-gateway does: the first JSON value (what follows it is
+ * ignored), `undefined` when there is none (an empty request), Go's syntax error otherwise.
+ * Well-formed bodies take JSON.parse's fast path; the Go scanner runs only when it fails.
  */
-export function splitJsonValues(text: string): string[] {
-  const values: string[] = [];
-  let depth = 0;
-  let start = -1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '"') {
-      if (start < 0) start = i;
-      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-      if (depth === 0) {
-        values.push(text.slice(start, i + 1));
-        start = -1;
-      }
-    } else if (c === '{' || c === '[') {
-      if (start < 0) start = i;
-      depth++;
-    } else if (c === '}' || c === ']') {
-      depth--;
-      if (depth === 0 && start >= 0) {
-        values.push(text.slice(start, i + 1));
-        start = -1;
-      }
-    } else if (depth === 0 && !/\s/.test(c)) {
-      // A bare scalar at the top level: up to the next whitespace or opening brace.
-      let j = i;
-      while (j < text.length && !/[\s{[]/.test(text[j]!)) j++;
-      values.push(text.slice(i, j));
-      i = j - 1;
-    }
+export function decodeGoJsonBody(body: string): GoJsonBody {
+  try {
+    return { ok: true, value: parseJsonExact(body) };
+  } catch {
+    const scan = scanGoJsonValue(body, 0, true);
+    if (scan.kind === 'eof') return { ok: true, value: undefined };
+    if (scan.kind === 'error') return { ok: false, message: scan.message };
+    if (scan.kind === 'incomplete') return { ok: false, message: 'unexpected EOF' };
+    return { ok: true, value: parseJsonExact(body.slice(scan.start, scan.end)) };
   }
-  if (start >= 0) values.push(text.slice(start));
-  return values;
 }

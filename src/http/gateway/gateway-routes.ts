@@ -1,13 +1,16 @@
 /**
  * The table of v3 JSON gateway routes: which gRPC method each etcd 3.4 gateway path calls and how
  * the member serves it. Paths and message types come from the generated service table; serving
- * another service (Watch, Auth) is one more entry in {@link gatewayMethods}.
+ * another unary service is one more entry in {@link gatewayMethods}. The streaming routes
+ * (watch, lease keepalive) are served by gateway-watch.ts and gateway-keepalive.ts.
  */
 import { allServices } from '../../api/gen/services.js';
+import type { LeaseRevokeRequest } from '../../api/gen/etcdserverpb.js';
+import type { RequestMetadata } from '../../server/auth-api.js';
 import type { EtcdServerApi } from '../../server/server-api.js';
 
-/** Calls one unary method on the member with a decoded request. */
-type Invoke = (api: EtcdServerApi, req: never) => Promise<object> | undefined;
+/** Calls one unary method on the member with a decoded request and the call's metadata. */
+type Invoke = (api: EtcdServerApi, req: never, md: RequestMetadata) => Promise<object> | undefined;
 
 /** One routed method: its request/response type names and how to call it. */
 export interface GatewayRoute {
@@ -15,8 +18,10 @@ export interface GatewayRoute {
   readonly method: string;
   readonly requestType: string;
   readonly responseType: string;
+  /** The request's protobuf codec: grpc-go's size limit applies to the encoded request. */
+  readonly requestCodec: { encode(m: never): Uint8Array };
   /** Resolves with the response; undefined when the member does not serve this service. */
-  readonly invoke: (api: EtcdServerApi, req: unknown) => Promise<object> | undefined;
+  readonly invoke: (api: EtcdServerApi, req: unknown, md: RequestMetadata) => Promise<object> | undefined;
 }
 
 /**
@@ -24,13 +29,16 @@ export interface GatewayRoute {
  * have a lease service.
  */
 const gatewayMethods: Readonly<Record<string, Invoke>> = {
-  'KV.Range': (api, req) => api.range(req),
-  'KV.Put': (api, req) => api.put(req),
-  'KV.DeleteRange': (api, req) => api.deleteRange(req),
-  'KV.Txn': (api, req) => api.txn(req),
+  'KV.Range': (api, req, md) => api.range(req, md),
+  'KV.Put': (api, req, md) => api.put(req, md),
+  'KV.DeleteRange': (api, req, md) => api.deleteRange(req, md),
+  'KV.Txn': (api, req, md) => api.txn(req, md),
   'KV.Compact': (api, req) => api.compact(req),
   'Lease.LeaseGrant': (api, req) => api.lease?.leaseGrant(req),
-  'Lease.LeaseRevoke': (api, req) => api.lease?.leaseRevoke(req),
+  'Lease.LeaseRevoke': (api, req: LeaseRevokeRequest, md) => {
+    api.auth?.checkLeaseRevoke(md, req.ID);
+    return api.lease?.leaseRevoke(req);
+  },
   'Lease.LeaseTimeToLive': (api, req) => api.lease?.leaseTimeToLive(req),
   'Lease.LeaseLeases': (api, req) => api.lease?.leaseLeases(req),
   'Cluster.MemberAdd': (api, req) => api.memberAdd(req),
@@ -40,10 +48,47 @@ const gatewayMethods: Readonly<Record<string, Invoke>> = {
   'Cluster.MemberPromote': (api, req) => api.memberPromote(req),
   'Maintenance.Alarm': (api, req) => api.alarm(req),
   'Maintenance.Status': (api, req) => api.status(req),
-  'Maintenance.Defragment': (api, req) => api.defragment(req),
-  'Maintenance.Hash': (api, req) => api.hash(req),
-  'Maintenance.HashKV': (api, req) => api.hashKV(req),
+  // These need the root role while auth is enabled (etcd's authMaintenanceServer).
+  'Maintenance.Defragment': (api, req, md) => {
+    api.auth?.checkAdmin(md);
+    return api.defragment(req);
+  },
+  'Maintenance.Hash': (api, req, md) => {
+    api.auth?.checkAdmin(md);
+    return api.hash(req);
+  },
+  'Maintenance.HashKV': (api, req, md) => {
+    api.auth?.checkAdmin(md);
+    return api.hashKV(req);
+  },
 };
+
+/**
+ * The Auth hook. etcd's gateway serves every Auth method at `/v3/auth/<x>` (authenticate,
+ * enable, disable, user/add|get|list|delete|changepw|grant|revoke, role/add|get|list|delete|
+ * grant|revoke; the generated table holds the exact paths). Each calls the member's `auth`
+ * service by the gRPC method's lowerCamel name (`authenticate`, `authEnable`, `userAdd`,
+ * `userChangePassword`, `roleGrantPermission`, ...) with the decoded request and the call's
+ * metadata (the token from the `Authorization` header), and its RpcError is answered as any
+ * other. A member without `auth` answers Unimplemented (501).
+ */
+export interface GatewayAuthService {
+  readonly [method: string]: ((req: never, md: RequestMetadata) => Promise<object>) | undefined;
+}
+
+/** The member's Auth service, when it has one (see {@link GatewayAuthService}). */
+function authServiceOf(api: EtcdServerApi): GatewayAuthService | undefined {
+  return (api as EtcdServerApi & { readonly auth?: GatewayAuthService }).auth;
+}
+
+/** The invoke of Auth method `name` (lowerCamel), through the hook. */
+function authInvoke(name: string): GatewayRoute['invoke'] {
+  return (api, req, md) => {
+    const auth = authServiceOf(api);
+    const method = auth?.[name];
+    return method === undefined ? undefined : (method as (r: unknown, m: RequestMetadata) => Promise<object>).call(auth, req, md);
+  };
+}
 
 /**
  * Builds the route map `POST /v3/...` → route. Services register in etcd's order and the first
@@ -54,12 +99,12 @@ export function buildGatewayRoutes(): Map<string, GatewayRoute> {
   const routes = new Map<string, GatewayRoute>();
   for (const service of allServices) {
     const short = service.name.slice(service.name.lastIndexOf('.') + 1);
-    for (const m of Object.values(service.methods) as { name: string; path: string; requestStream: boolean; responseStream: boolean; requestType: { typeName: string }; responseType: { typeName: string }; gateway: readonly string[] }[]) {
-      const invoke = gatewayMethods[`${short}.${m.name}`] as GatewayRoute['invoke'] | undefined;
+    for (const m of Object.values(service.methods) as { name: string; originalName: string; path: string; requestStream: boolean; responseStream: boolean; requestType: { typeName: string; encode(m: never): Uint8Array }; responseType: { typeName: string }; gateway: readonly string[] }[]) {
+      const invoke = short === 'Auth' ? authInvoke(m.originalName) : (gatewayMethods[`${short}.${m.name}`] as GatewayRoute['invoke'] | undefined);
       if (invoke === undefined || m.requestStream || m.responseStream) continue;
       for (const route of m.gateway) {
         if (routes.has(route)) continue;
-        routes.set(route, { method: m.path, requestType: m.requestType.typeName, responseType: m.responseType.typeName, invoke });
+        routes.set(route, { method: m.path, requestType: m.requestType.typeName, responseType: m.responseType.typeName, requestCodec: m.requestType, invoke });
       }
     }
   }

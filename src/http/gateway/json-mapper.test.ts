@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as pb from '../../api/gen/etcdserverpb.js';
 import * as mvccpb from '../../api/gen/mvccpb.js';
+import { parseJsonExact } from './exact-json.js';
 import { JsonMappingError, messageFromJson, messageToJson } from './json-mapper.js';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -88,4 +89,29 @@ test('bad input is rejected with jsonpb texts', () => {
 test('null and an absent body give the default message', () => {
   assert.deepEqual(messageFromJson('etcdserverpb.RangeRequest', null), pb.createRangeRequest());
   assert.deepEqual(messageFromJson('etcdserverpb.RangeRequest', { key: null }), pb.createRangeRequest());
+});
+
+test("wrong types and non-integer numbers get Go's texts, as etcd 3.4's gateway answers them", () => {
+  const range = (body: string): string => {
+    try {
+      messageFromJson('etcdserverpb.RangeRequest', parseJsonExact(body));
+      return 'ok';
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  assert.equal(range('{"key":"Zm9v","limit":1e2}'), 'json: cannot unmarshal number 1e2 into Go value of type int64');
+  assert.equal(range('{"key":"Zm9v","revision":1.5}'), 'json: cannot unmarshal number 1.5 into Go value of type int64');
+  assert.equal(range('{"key":"Zm9v","limit":"1.5"}'), 'json: cannot unmarshal number 1.5 into Go value of type int64');
+  assert.equal(range('{"key":"Zm9v","limit":"x"}'), "invalid character 'x' looking for beginning of value");
+  assert.equal(range('{"key":"Zm9v","limit":""}'), 'unexpected end of JSON input');
+  assert.equal(range('{"key":"Zm9v","limit":"1 2"}'), "invalid character '2' after top-level value");
+  assert.equal(range('{"key":"Zm9v","limit":"true"}'), 'json: cannot unmarshal bool into Go value of type int64');
+  assert.equal(range('{"key":"Zm9v","limit":true}'), 'json: cannot unmarshal bool into Go value of type int64');
+  assert.equal(range('{"key":12345678901234567890}'), 'json: cannot unmarshal number into Go value of type []uint8');
+  assert.equal(range('{"key":1.5}'), 'json: cannot unmarshal number into Go value of type []uint8');
+  assert.equal(range('{"key":"Zm9v","keys_only":"true"}'), 'json: cannot unmarshal string into Go value of type bool');
+  assert.equal(range('{"key":"Zm9v","sort_order":1.5}'), 'json: cannot unmarshal number 1.5 into Go value of type etcdserverpb.RangeRequest_SortOrder');
+  assert.equal(range('{"key":"Zm9v","nope":1}'), 'ok');
+  assert.equal(range('{"key":"Zm9v","limit":"null"}'), 'ok');
 });

@@ -2,13 +2,17 @@
  * The JSON mapping of etcd 3.4's grpc-gateway (golang/protobuf jsonpb with `OrigName: true`,
  * `EmitDefaults: false`), driven by the generated field table of src/api/gen/json-names.ts.
  *
- * Input accepts proto names and json names, bytes as standard base64, 64-bit integers as strings
- * or numbers, enums as names or numbers, `null` as absent; unknown fields are ignored.
+ * Input (parsed by exact-json's parseJsonExact, so numbers that are not short integers arrive as
+ * their literal) accepts proto names and json names, bytes as standard base64, integers as
+ * strings or numbers, enums as names or numbers, `null` as absent; unknown fields are ignored
+ * (grpc-gateway's AllowUnknownFields). Wrong types get Go's `encoding/json` texts.
  * Output uses proto names in declaration order, 64-bit integers as strings, bytes as base64, enum
  * names, and leaves out zero scalars, empty lists and absent messages; a set oneof member is
  * always written, even at its zero value (jsonpb checks zero values before it unwraps a oneof).
  */
 import { JSON_ENUMS, JSON_MESSAGES, type JsonField } from '../../api/gen/json-names.js';
+import { rawNumberText } from './exact-json.js';
+import { goQuoteChar, scanGoJsonValue } from './go-json-scan.js';
 
 /** A request body the mapping rejects; the gateway answers it as INVALID_ARGUMENT. */
 export class JsonMappingError extends Error {
@@ -90,14 +94,22 @@ export function messageFromJson<T>(typeName: string, json: unknown): T {
 
 function goJsonKind(v: unknown): string {
   if (Array.isArray(v)) return 'array';
+  if (rawNumberText(v) !== undefined) return 'number';
   if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'bool';
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
 const INTEGER = /^-?\d+$/;
+const GO_SCALAR_TYPES = { bool: 'bool', string: 'string', bytes: '[]uint8' } as const;
 const BASE64 = /^[A-Za-z0-9+/]*$/;
 
 function valueFromJson(f: JsonField, v: unknown): unknown {
+  // A number literal kept as text is a number, whatever its JavaScript type.
+  const isRaw = rawNumberText(v) !== undefined;
+  if (isRaw && (f.kind === 'bool' || f.kind === 'string' || f.kind === 'bytes')) {
+    throw new JsonMappingError(`json: cannot unmarshal number into Go value of type ${GO_SCALAR_TYPES[f.kind]}`);
+  }
   switch (f.kind) {
     case 'message':
       return messageFromJson(f.type ?? '', v);
@@ -130,23 +142,49 @@ function base64Decode(s: string): Uint8Array {
 
 function enumFromJson(typeName: string, v: unknown): number {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
+  const raw = rawNumberText(v);
+  if (raw !== undefined) throw new JsonMappingError(`json: cannot unmarshal number ${raw} into Go value of type ${goEnumName(typeName)}`);
   const values = JSON_ENUMS[typeName];
   if (typeof v === 'string' && values !== undefined && Object.hasOwn(values, v)) return values[v];
   throw new JsonMappingError(`unknown value ${JSON.stringify(v)} for enum ${goEnumName(typeName)}`);
 }
 
-/** jsonpb takes a quoted 64-bit integer by parsing the text inside the quotes as JSON. */
+/**
+ * The integer literal of `v` for a field of Go type `goType`. jsonpb takes a quoted integer by
+ * dropping the quotes and unmarshalling the text inside as JSON, so `"12"` is 12, `"1.5"` is a
+ * non-integer number, `"x"` a syntax error and `"null"` zero.
+ */
 function integerText(v: unknown, goType: string): string {
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new JsonMappingError(`json: cannot unmarshal number ${v} into Go value of type ${goType}`);
-    return String(v);
+  if (typeof v === 'number') return String(v);
+  const raw = rawNumberText(v);
+  if (raw !== undefined) {
+    if (INTEGER.test(raw)) return raw;
+    throw new JsonMappingError(`json: cannot unmarshal number ${raw} into Go value of type ${goType}`);
   }
   if (typeof v === 'string') {
     if (INTEGER.test(v)) return v;
-    const first = v.trimStart()[0];
-    throw new JsonMappingError(first === undefined ? 'unexpected end of JSON input' : `invalid character '${first}' looking for beginning of value`);
+    return unmarshalIntegerText(v, goType);
   }
   throw new JsonMappingError(`json: cannot unmarshal ${goJsonKind(v)} into Go value of type ${goType}`);
+}
+
+/** Go's json.Unmarshal of `text` into an integer of type `goType`: the literal, or Go's error. */
+function unmarshalIntegerText(text: string, goType: string): string {
+  const scan = scanGoJsonValue(text, 0, true);
+  if (scan.kind === 'eof' || (scan.kind === 'error' && scan.message === 'unexpected EOF')) throw new JsonMappingError('unexpected end of JSON input');
+  if (scan.kind === 'error') throw new JsonMappingError(scan.message);
+  if (scan.kind === 'incomplete') throw new JsonMappingError('unexpected end of JSON input');
+  const rest = text.slice(scan.end).replace(/^[ \t\n\r]+/, '');
+  if (rest !== '') throw new JsonMappingError(`invalid character ${goQuoteChar(String.fromCodePoint(rest.codePointAt(0)!))} after top-level value`);
+  const literal = text.slice(scan.start, scan.end);
+  const c = literal[0]!;
+  if (c === '-' || (c >= '0' && c <= '9')) {
+    if (INTEGER.test(literal)) return literal;
+    throw new JsonMappingError(`json: cannot unmarshal number ${literal} into Go value of type ${goType}`);
+  }
+  if (c === 'n') return '0';
+  const kind = c === '"' ? 'string' : c === '{' ? 'object' : c === '[' ? 'array' : 'bool';
+  throw new JsonMappingError(`json: cannot unmarshal ${kind} into Go value of type ${goType}`);
 }
 
 const LIMITS = {

@@ -2,7 +2,9 @@
  * `GET /health` and `GET /version` on the client port, answering as etcd 3.4 does, byte for
  * byte: `{"health":"true"}` (200, text/plain) or `{"health":"false"}` plus a newline (503, as
  * Go's `http.Error` writes it); `{"etcdserver":"3.4.x","etcdcluster":"3.4.0"}` (application/json).
- * Other methods get 405 with `Allow: GET`; other paths go to `next` or get Go's 404.
+ * Other methods get 405 with `Allow: GET`; other paths go to `next` or get Go's 404. Being the
+ * first handler of the client port, it answers every CORS preflight (OPTIONS) with 200, as
+ * etcd's CORS wrapper does.
  */
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -59,7 +61,16 @@ const UNHEALTHY = '{"health":"false"}';
 export function createHealthHandler(source: HealthSource, options: HealthHandlerOptions = {}): RequestListener {
   const serverVersion = options.serverVersion ?? SERVER_VERSION;
   return (req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    if (req.method === 'OPTIONS') {
+      // etcd's CORS handler answers every preflight itself, on any path, before routing.
+      setCorsHeaders(res);
+      req.resume();
+      res.end();
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
     if (path === '/health') {
       setCorsHeaders(res);
       if (!allowOnlyGet(req, res)) {

@@ -60,8 +60,12 @@ function boolField(form: GoForm, key: string, cause = `invalid value for "${key}
   return v;
 }
 
+/** A path segment path.Clean would change (empty, `.`, `..`) or a trailing slash. */
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)|\/$/;
+
 /** Go's path.Join("/1", rest): cleaned, rooted. */
 function joinKey(rest: string): string {
+  if (rest.charCodeAt(0) === 0x2f && !UNCLEAN.test(rest)) return STORE_KEYS_PREFIX + rest;
   const parts: string[] = [];
   for (const seg of `${STORE_KEYS_PREFIX}/${rest}`.split('/')) {
     if (seg === '' || seg === '.') continue;

@@ -7,12 +7,14 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { isRpcError } from '../../api/rpctypes/index.js';
 import type { Logger } from '../../pkg/logger.js';
 import { formatId } from '../../server/config/ids.js';
-import { encodeClientEvent, encodeV2Error, formatRfc3339Nano, newV2Error, V2ErrorCode, v2ErrorStatus, type V2Error, type V2Event } from '../../server/v2-server.js';
+import { encodeClientEvent, encodeV2Error, newV2Error, V2ErrorCode, v2ErrorStatus, type V2Error, type V2Event } from '../../server/v2-server.js';
+import { cleanUrlPath, unescapeUrlPath, writeBadRequestPath, writeMovedPermanently } from '../health/go-serve-mux.js';
 import { setCorsHeaders, writeGoError } from '../health/health-handler.js';
 import { MAX_FORM_BYTES } from './go-form.js';
-import { goDuration } from './go-duration.js';
 import { KEYS_PREFIX, parseKeyRequest, STORE_KEYS_PREFIX } from './key-request.js';
+import { parseMemberRequestBody } from './member-request.js';
 import type { V2Member, V2Source } from './v2-source.js';
+import { leaderStatsJson, selfStatsJson } from './v2-stats-json.js';
 
 /** Options of {@link createV2Handler}. */
 export interface V2HandlerOptions {
@@ -23,22 +25,19 @@ export interface V2HandlerOptions {
   readonly now?: () => number;
 }
 
+/** etcd's CORS headers (see setCorsHeaders), as a flat list for writeHead. */
+const CORS_HEADERS: readonly string[] = [
+  'Access-Control-Allow-Origin',
+  '*',
+  'Access-Control-Allow-Methods',
+  'POST, GET, OPTIONS, PUT, DELETE',
+  'Access-Control-Allow-Headers',
+  'accept, content-type, authorization',
+];
+
 /** How long a watch may stay open (etcd's defaultWatchTimeout). */
 const WATCH_TIMEOUT_MS = 5 * 60 * 1000;
 const MEMBERS_PREFIX = '/v2/members';
-
-/** Go's path.Clean for a rooted URL path, keeping a trailing slash as ServeMux does. */
-function cleanUrlPath(p: string): string {
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') parts.pop();
-    else parts.push(seg);
-  }
-  let out = `/${parts.join('/')}`;
-  if (p.endsWith('/') && out !== '/') out += '/';
-  return out;
-}
 
 function allowMethod(res: ServerResponse, method: string, allowed: readonly string[]): boolean {
   if (allowed.includes(method)) return true;
@@ -102,7 +101,6 @@ function eventBody(e: V2Event, noValue: boolean): string {
 export function createV2Handler(source: V2Source, options: V2HandlerOptions): RequestListener {
   const now = options.now ?? Date.now;
   const startTime = now();
-  let leaderSince = { leader: 0n, at: startTime };
   const clusterId = formatId(source.clusterId);
   const next: RequestListener =
     options.next ??
@@ -113,8 +111,16 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
 
   async function serveKeys(req: IncomingMessage, res: ServerResponse, path: string, rawQuery: string): Promise<void> {
     const method = req.method ?? 'GET';
-    if (!allowMethod(res, method, ['HEAD', 'GET', 'PUT', 'POST', 'DELETE'])) return;
-    res.setHeader('X-Etcd-Cluster-ID', clusterId);
+    // Answers other than a plain event set their headers one by one; see writeEvent.
+    const slowHeaders = (): void => {
+      setCorsHeaders(res);
+      res.setHeader('X-Etcd-Cluster-ID', clusterId);
+    };
+    if (method !== 'PUT' && method !== 'GET' && method !== 'POST' && method !== 'DELETE' && method !== 'HEAD') {
+      setCorsHeaders(res);
+      allowMethod(res, method, ['HEAD', 'GET', 'PUT', 'POST', 'DELETE']);
+      return;
+    }
     let body = '';
     let bodyError: string | undefined;
     // Go's ParseForm reads a url-encoded body of PUT and POST only.
@@ -127,6 +133,7 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
     }
     const parsed = parseKeyRequest(method, path, rawQuery, body, bodyError, source.expirationFor);
     if (!parsed.ok) {
+      slowHeaders();
       writeV2Error(res, parsed.error);
       return;
     }
@@ -136,23 +143,39 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
     } catch (err) {
       const cause = isRpcError(err) ? err.message : err instanceof Error ? err.message : String(err);
       options.logger?.warn('v2 request failed', { error: cause });
+      slowHeaders();
       writeV2Error(res, newV2Error(V2ErrorCode.RaftInternal, cause, 0));
       return;
     }
     if (!resp.ok) {
+      slowHeaders();
       writeV2Error(res, trimCause(resp.error));
       return;
     }
     if (resp.event !== undefined) {
       const e = resp.event;
-      res.setHeader('Content-Type', 'application/json');
-      res.setHeader('X-Etcd-Index', String(e.etcdIndex));
-      res.setHeader('X-Raft-Index', String(resp.raftIndex));
-      res.setHeader('X-Raft-Term', String(resp.raftTerm));
-      res.statusCode = e.action === 'create' || (e.action === 'set' && e.prevNode === undefined) ? 201 : 200;
-      res.end(eventBody(e, parsed.noValueOnSuccess));
+      const status = e.action === 'create' || (e.action === 'set' && e.prevNode === undefined) ? 201 : 200;
+      const out = eventBody(e, parsed.noValueOnSuccess);
+      // The hot path (every v2 read and write): all headers in one writeHead, no header map.
+      res.writeHead(status, [
+        ...CORS_HEADERS,
+        'X-Etcd-Cluster-ID',
+        clusterId,
+        'Content-Type',
+        'application/json',
+        'X-Etcd-Index',
+        String(e.etcdIndex),
+        'X-Raft-Index',
+        String(resp.raftIndex),
+        'X-Raft-Term',
+        String(resp.raftTerm),
+        'Content-Length',
+        String(Buffer.byteLength(out)),
+      ]);
+      res.end(out);
       return;
     }
+    slowHeaders();
     const w = resp.watcher;
     const stream = parsed.req.Stream === true;
     res.setHeader('Content-Type', 'application/json');
@@ -209,13 +232,9 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
         return writeHttpError(res, 415, `Bad Content-Type ${ct}, accept application/json`);
       }
       const { body } = await readBody(req, MAX_FORM_BYTES);
-      try {
-        const parsed = JSON.parse(body) as { peerURLs?: unknown };
-        if (!Array.isArray(parsed.peerURLs) || parsed.peerURLs.some((u) => typeof u !== 'string')) throw new Error('peerURLs must be a list of URLs');
-        peerURLs = parsed.peerURLs as string[];
-      } catch (err) {
-        return writeHttpError(res, 400, err instanceof Error ? err.message : String(err));
-      }
+      const parsed = parseMemberRequestBody(body);
+      if (!parsed.ok) return writeHttpError(res, 400, parsed.message);
+      peerURLs = parsed.peerURLs;
     } else {
       req.resume();
     }
@@ -244,18 +263,15 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
   }
 
   function selfStats(): string {
-    const leader = source.leader();
-    if (leader !== leaderSince.leader) leaderSince = { leader, at: now() };
-    const t = now();
-    return JSON.stringify({
-      name: source.name,
-      id: formatId(source.memberId),
-      state: source.isLeader() ? 'StateLeader' : leader === 0n ? 'StateCandidate' : 'StateFollower',
-      startTime: formatRfc3339Nano(startTime),
-      leaderInfo: { leader: formatId(leader), uptime: goDuration(BigInt(t - leaderSince.at) * 1_000_000n), startTime: formatRfc3339Nano(leaderSince.at) },
-      recvAppendRequestCnt: 0,
-      sendAppendRequestCnt: 0,
-    });
+    const stats = source.stats;
+    const leader = stats.leader;
+    const state = source.isLeader() ? 'StateLeader' : leader === 0n ? 'StateCandidate' : 'StateFollower';
+    return selfStatsJson({ name: source.name, id: source.memberId, state, startTimeMs: startTime, leader, leaderSinceMs: leader === 0n ? startTime : stats.leaderSinceMs, nowMs: now() }, stats);
+  }
+
+  function leaderStats(): string {
+    const followers = source.members().map((m) => m.id).filter((id) => id !== source.memberId);
+    return leaderStatsJson(source.memberId, followers, source.stats);
   }
 
   return (req, res) => {
@@ -267,42 +283,31 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
       next(req, res);
       return;
     }
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath);
-    } catch {
-      // Go refuses a request whose path does not decode before any handler sees it.
-      res.shouldKeepAlive = false;
-      res.statusCode = 400;
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.setHeader('Connection', 'close');
-      res.end('400 Bad Request');
+    const path = unescapeUrlPath(rawPath);
+    if (path === undefined) {
+      writeBadRequestPath(res);
       return;
     }
     const clean = cleanUrlPath(path);
-    setCorsHeaders(res);
     if (clean !== path) {
-      // Go's ServeMux redirects a path that is not clean to its clean form.
-      const location = q < 0 ? clean : `${clean}?${rawQuery}`;
-      res.statusCode = 301;
-      res.setHeader('Location', location);
-      if (req.method === 'GET' || req.method === 'HEAD') {
-        res.setHeader('Content-Type', 'text/html; charset=utf-8');
-        res.end(`<a href="${location}">Moved Permanently</a>.\n\n`);
-      } else {
-        res.end();
-      }
+      setCorsHeaders(res);
+      writeMovedPermanently(res, req.method, q < 0 ? clean : `${clean}?${rawQuery}`);
       return;
     }
     const fail = (err: unknown): void => {
       options.logger?.warn('v2 request failed', { error: err });
-      if (!res.headersSent) writeHttpError(res, 500, 'Internal Server Error');
-      else res.end();
+      if (!res.headersSent) {
+        setCorsHeaders(res);
+        writeHttpError(res, 500, 'Internal Server Error');
+      } else {
+        res.end();
+      }
     };
     if (path === KEYS_PREFIX || path.startsWith(`${KEYS_PREFIX}/`)) {
       serveKeys(req, res, path, rawQuery).catch(fail);
       return;
     }
+    setCorsHeaders(res);
     if (path === MEMBERS_PREFIX || path.startsWith(`${MEMBERS_PREFIX}/`)) {
       serveMembers(req, res, path).catch(fail);
       return;
@@ -325,7 +330,7 @@ export function createV2Handler(source: V2Source, options: V2HandlerOptions): Re
       if (path === '/v2/stats/store') res.end(source.storeStatsJson());
       else if (path === '/v2/stats/self') res.end(selfStats());
       else if (!source.isLeader()) writeHttpError(res, 403, 'not current leader');
-      else res.end(JSON.stringify({ leader: formatId(source.memberId), followers: {} }));
+      else res.end(leaderStats());
       return;
     }
     next(req, res);

@@ -6,6 +6,7 @@ import type { EtcdServer } from '../../server/etcd-server.js';
 import type { ClusterApi } from '../../server/server-api.js';
 import type { V2Response } from '../../server/v2-server.js';
 import type * as pb from '../../api/gen/etcdserverpb.js';
+import type { V2StatsSource } from './v2-stats-json.js';
 
 /** One member as /v2/members shows it. */
 export interface V2Member {
@@ -33,6 +34,8 @@ export interface V2Source extends Pick<ClusterApi, 'memberAdd' | 'memberRemove' 
   isLeader(): boolean;
   /** The /v2/stats/store body. */
   storeStatsJson(): string;
+  /** The MsgApp counters and follower figures of /v2/stats/self and /v2/stats/leader. */
+  readonly stats: V2StatsSource;
 }
 
 /** The v2 view of a running EtcdServer. */
@@ -47,6 +50,7 @@ export function v2SourceOf(server: EtcdServer, name: string): V2Source {
     leader: () => server.leader,
     isLeader: () => server.raftNode.isLeader,
     storeStatsJson: () => server.v2.store.jsonStats(),
+    stats: server.v2Stats,
     memberAdd: (req) => server.memberAdd(req),
     memberRemove: (req) => server.memberRemove(req),
     memberUpdate: (req) => server.memberUpdate(req),

@@ -30,14 +30,16 @@ export interface BadInputAnswer {
 const FORM = 'application/x-www-form-urlencoded';
 const TEN_MB = 10 << 20;
 
-const v2 = (name: string, method: string, path: string, body?: string | Buffer): BadInputRequest => ({
+const v2 = (name: string, method: string, path: string, body?: string | Buffer, contentType = FORM): BadInputRequest => ({
   name: `v2: ${name}`,
   method,
   path,
   body,
-  contentType: body === undefined ? undefined : FORM,
+  contentType: body === undefined ? undefined : contentType,
   api: 'v2',
 });
+
+const JSON_TYPE = 'application/json';
 
 const gw = (name: string, path: string, body: string | Buffer, contentType = 'application/json'): BadInputRequest => ({
   name: `gateway: ${name}`,
@@ -74,6 +76,23 @@ export const BAD_V2_REQUESTS: readonly BadInputRequest[] = [
   v2('truncated percent escape in path', 'GET', '/v2/keys/k%'),
   v2('double slashes', 'GET', '/v2/keys//k'),
   v2('bad percent escape in query', 'GET', '/v2/keys/k?recursive=%zz'),
+  v2('encoded path segment', 'GET', '/v2/%6beys/k'),
+  v2('CORS preflight', 'OPTIONS', '/v2/keys/k'),
+  // Member requests that fail before anything is proposed (a real add would cost the quorum).
+  v2('member add: malformed JSON', 'POST', '/v2/members', '{bad', JSON_TYPE),
+  v2('member add: empty body', 'POST', '/v2/members', '', JSON_TYPE),
+  v2('member add: truncated JSON', 'POST', '/v2/members', '{"peerURLs":["http://127.0.0.1:1"]', JSON_TYPE),
+  v2('member add: data after the JSON', 'POST', '/v2/members', '{"peerURLs":["http://127.0.0.1:1"]}x', JSON_TYPE),
+  v2('member add: peerURLs not a list', 'POST', '/v2/members', '{"peerURLs":"http://127.0.0.1:1"}', JSON_TYPE),
+  v2('member add: a peer URL not a string', 'POST', '/v2/members', '{"peerURLs":[1]}', JSON_TYPE),
+  v2('member add: a list body', 'POST', '/v2/members', '[]', JSON_TYPE),
+  v2('member add: no peerURLs', 'POST', '/v2/members', '{}', JSON_TYPE),
+  v2('member add: URL without scheme', 'POST', '/v2/members', '{"peerURLs":["127.0.0.1:1"]}', JSON_TYPE),
+  v2('member add: URL without port', 'POST', '/v2/members', '{"peerURLs":["http://127.0.0.1"]}', JSON_TYPE),
+  v2('member add: URL with a path', 'POST', '/v2/members', '{"peerURLs":["http://127.0.0.1:1/x"]}', JSON_TYPE),
+  v2('member add: form content type', 'POST', '/v2/members', 'peerURLs=http://127.0.0.1:1'),
+  v2('member update: malformed JSON', 'PUT', '/v2/members/1234', '{bad', JSON_TYPE),
+  v2('member update: wrong type', 'PUT', '/v2/members/1234', '{"peerURLs":true}', JSON_TYPE),
 ];
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
@@ -89,9 +108,37 @@ export const BAD_GATEWAY_REQUESTS: readonly BadInputRequest[] = [
   gw('TTL fractional', '/v3/lease/grant', '{"TTL":1.5}'),
   gw('unknown field', '/v3/kv/range', JSON.stringify({ key: b64('foo'), nope: 1 })),
   gw('form body', '/v3/kv/range', 'key=foo', FORM),
+  gw('empty body', '/v3/kv/range', ''),
+  gw('whitespace body', '/v3/kv/range', ' \n '),
+  gw('data after the JSON', '/v3/kv/range', `${JSON.stringify({ key: b64('foo') })}x`),
+  gw('JSON list', '/v3/kv/range', '[]'),
+  gw('bad key after object key', '/v3/kv/range', '{"key" "Zm9v"}'),
+  gw('bad literal', '/v3/kv/range', '{"key":"Zm9v","keys_only":tru}'),
+  gw('bad escape', '/v3/kv/range', '{"key":"\\q"}'),
+  gw('bytes field a number', '/v3/kv/range', '{"key":1}'),
+  gw('bool field a string', '/v3/kv/range', JSON.stringify({ key: b64('foo'), keys_only: 'true' })),
+  gw('int64 field with exponent', '/v3/kv/range', JSON.stringify({ key: b64('foo') }).replace('}', ',"limit":1e2}')),
+  gw('int64 field fractional string', '/v3/kv/range', JSON.stringify({ key: b64('foo'), limit: '1.5' })),
+  gw('int64 field out of range', '/v3/kv/range', JSON.stringify({ key: b64('foo') }).replace('}', ',"revision":99999999999999999999}')),
+  gw('enum unknown name', '/v3/kv/range', JSON.stringify({ key: b64('foo'), sort_target: 'NOPE' })),
+  gw('nested message not an object', '/v3/kv/txn', JSON.stringify({ success: [{ request_put: 'x' }] })),
+  gw('1.6 MB value (over --max-request-bytes)', '/v3/kv/put', Buffer.from(JSON.stringify({ key: b64('big'), value: Buffer.alloc(1600 * 1000, 'a').toString('base64') }))),
   gw('10 MB value', '/v3/kv/put', Buffer.from(JSON.stringify({ key: b64('big'), value: Buffer.alloc(TEN_MB, 'a').toString('base64') }))),
   gw('path with ..', '/v3/kv/../kv/range', JSON.stringify({ key: b64('foo') })),
   gw('encoded path', '/v3/kv/%72ange', JSON.stringify({ key: b64('foo') })),
+  gw('encoded slash in path', '/v3/kv%2Frange', JSON.stringify({ key: b64('foo') })),
+  gw('double slash in path', '/v3//kv/range', JSON.stringify({ key: b64('foo') })),
+  gw('bad escape in path', '/v3/kv/range%zz', JSON.stringify({ key: b64('foo') })),
+  gw('v3beta prefix', '/v3beta/kv/range', JSON.stringify({ key: b64('foo') })),
+  gw('v3beta prefix with ..', '/v3beta/kv/../kv/range', JSON.stringify({ key: b64('foo') })),
+  gw('v3alpha prefix', '/v3alpha/kv/range', JSON.stringify({ key: b64('foo') })),
+  gw('v3 without slash', '/v3', '{}'),
+  gw('unknown v3 path', '/v3/kv/nope', '{}'),
+  gw('auth while disabled', '/v3/auth/user/get', JSON.stringify({ name: 'nobody' })),
+  gw('keepalive: malformed first request', '/v3/lease/keepalive', '{bad'),
+  gw('keepalive: empty body', '/v3/lease/keepalive', ''),
+  gw('watch: malformed first request', '/v3/watch', '{bad'),
+  gw('watch: wrong type in first request', '/v3/watch', JSON.stringify({ create_request: { key: b64('w'), start_revision: 'x' } })),
 ];
 
 interface RawAnswer {
