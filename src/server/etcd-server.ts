@@ -9,7 +9,7 @@
  * batched ReadIndex round. Responses carry headers filled as etcd fills them.
  */
 import { randomInt } from 'node:crypto';
-import { copyFile, stat } from 'node:fs/promises';
+import { copyFile, stat, unlink } from 'node:fs/promises';
 import type * as pb from '../api/gen/etcdserverpb.js';
 import { AlarmRequest_AlarmAction, AlarmType, InternalRaftRequest } from '../api/gen/etcdserverpb.js';
 import { ConfChangeType, EntryType, type ConfChange, type Entry, type Message, type Snapshot } from '../api/raftpb/types.js';
@@ -403,18 +403,27 @@ export class EtcdServer implements EtcdServerApi {
     const transport = this.peers.attached;
     if (transport === undefined || this.stopped) return;
     const copy = `${this.boot.layout.backendPath}.peer-snapshot-${this.reqIds.next().toString(16)}`;
+    let merged = m;
     try {
       await this.exclusiveBackend(async () => {
         await this.commitBackend();
         await this.backend.flushed();
         await copyFile(this.boot.layout.backendPath, copy);
+        // etcd's merged snapshot: the metadata of what the copy holds (applied index, its term,
+        // today's membership) and the v2 store now, not raft's stored snapshot, which may predate
+        // the member it goes to (raft would refuse a snapshot whose ConfState lacks it).
+        const index = this.consistentIndex;
+        const term = this.boot.storage.term(index);
+        if (typeof term !== 'number') throw new Error(`no term for applied index ${index}: ${String(term)}`);
+        merged = { ...m, snapshot: { data: this.v2.save(), metadata: { index, term, confState: this.raftNode.confState } } };
       });
     } catch (err) {
+      await unlink(copy).catch(() => undefined);
       this.logger.warn('failed to copy the backend for a peer snapshot', { 'remote-peer-id': formatId(m.to), error: err });
       this.raftNode.reportSnapshot(m.to, false);
       return;
     }
-    await sendBackendSnapshot(transport, m, copy);
+    await sendBackendSnapshot(transport, merged, copy);
   }
 
   /** Takes over a backend received with a MsgSnap; raft installs it when it steps the message. */
