@@ -4,7 +4,7 @@
  * pulling (and closes the iterator) when the client cancels, and ends the call with etcd's status
  * when the iterable fails.
  */
-import type { ServerWritableStream, handleServerStreamingCall } from '@grpc/grpc-js';
+import type { Metadata, ServerWritableStream, handleServerStreamingCall } from '@grpc/grpc-js';
 import type { Logger } from '../pkg/logger.js';
 import { callErrorStatus } from './call-status.js';
 import { UndecodableRequest } from './request-decoding.js';
@@ -24,7 +24,7 @@ function drained(call: ServerWritableStream<unknown, unknown>): Promise<void> {
   });
 }
 
-async function pump<Req, Res>(call: ServerWritableStream<Req | UndecodableRequest, Res>, path: string, method: (req: Req) => AsyncIterable<Res>, logger: Logger): Promise<void> {
+async function pump<Req, Res>(call: ServerWritableStream<Req | UndecodableRequest, Res>, path: string, method: (req: Req, md: Metadata) => AsyncIterable<Res>, logger: Logger): Promise<void> {
   const req = call.request;
   if (req instanceof UndecodableRequest) {
     call.emit('error', req.status);
@@ -33,7 +33,7 @@ async function pump<Req, Res>(call: ServerWritableStream<Req | UndecodableReques
   let iterator: AsyncIterator<Res> | undefined;
   let finished = false;
   try {
-    iterator = method(req)[Symbol.asyncIterator]();
+    iterator = method(req, call.metadata)[Symbol.asyncIterator]();
     while (!call.cancelled) {
       const next = await iterator.next();
       if (next.done === true) {
@@ -59,7 +59,7 @@ async function pump<Req, Res>(call: ServerWritableStream<Req | UndecodableReques
 }
 
 /** The handler streaming `method`'s responses. */
-export function serverStreamingHandler<Req, Res>(path: string, method: (req: Req) => AsyncIterable<Res>, logger: Logger): handleServerStreamingCall<Req | UndecodableRequest, Res> {
+export function serverStreamingHandler<Req, Res>(path: string, method: (req: Req, md: Metadata) => AsyncIterable<Res>, logger: Logger): handleServerStreamingCall<Req | UndecodableRequest, Res> {
   return (call) => {
     void pump(call, path, method, logger);
   };

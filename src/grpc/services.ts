@@ -3,10 +3,11 @@
  * calling the server. To serve another service (Watch, Lease, Auth), add its entry here; a
  * service absent from this list answers UNIMPLEMENTED.
  */
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Metadata, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import { grpcServices } from '../api/codec.js';
 import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
+import { authService } from './auth-service.js';
 import { leaseKeepAliveHandler } from './lease-service.js';
 import { edgeServiceDefinition } from './request-decoding.js';
 import { serverStreamingHandler } from './server-streaming-handler.js';
@@ -33,7 +34,7 @@ export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions
     services.push({
       name: 'etcdserverpb.Watch',
       definition: watch,
-      implementation: { Watch: watchHandler(server.watch, watchOptions ?? { maxRequestBytes: server.limits.maxRequestBytes }, logger) },
+      implementation: { Watch: watchHandler(server.watch, { ...(watchOptions ?? { maxRequestBytes: server.limits.maxRequestBytes }), auth: server.auth }, logger) },
     });
   }
   const leaseApi = server.lease;
@@ -43,23 +44,36 @@ export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions
       definition: lease,
       implementation: {
         LeaseGrant: unaryHandler(lease.LeaseGrant.path, (r) => leaseApi.leaseGrant(r), logger),
-        LeaseRevoke: unaryHandler(lease.LeaseRevoke.path, (r) => leaseApi.leaseRevoke(r), logger),
+        LeaseRevoke: unaryHandler(
+          lease.LeaseRevoke.path,
+          (r, md) => {
+            server.auth?.checkLeaseRevoke(md, r.ID);
+            return leaseApi.leaseRevoke(r);
+          },
+          logger,
+        ),
         LeaseKeepAlive: leaseKeepAliveHandler(leaseApi, lease.LeaseKeepAlive.path, logger),
         LeaseTimeToLive: unaryHandler(lease.LeaseTimeToLive.path, (r) => leaseApi.leaseTimeToLive(r), logger),
         LeaseLeases: unaryHandler(lease.LeaseLeases.path, (r) => leaseApi.leaseLeases(r), logger),
       },
     });
   }
+  if (server.auth !== undefined) services.push(authService(server.auth, logger));
+  // etcd's authMaintenanceServer: these need the root role while authentication is enabled.
+  const asAdmin = <T>(md: Metadata, call: () => T): T => {
+    server.auth?.checkAdmin(md);
+    return call();
+  };
   return [
     ...services,
     {
       name: 'etcdserverpb.KV',
       definition: kv,
       implementation: {
-        Range: unaryHandler(kv.Range.path, (r) => server.range(r), logger),
-        Put: unaryHandler(kv.Put.path, (r) => server.put(r), logger),
-        DeleteRange: unaryHandler(kv.DeleteRange.path, (r) => server.deleteRange(r), logger),
-        Txn: unaryHandler(kv.Txn.path, (r) => server.txn(r), logger),
+        Range: unaryHandler(kv.Range.path, (r, md) => server.range(r, md), logger),
+        Put: unaryHandler(kv.Put.path, (r, md) => server.put(r, md), logger),
+        DeleteRange: unaryHandler(kv.DeleteRange.path, (r, md) => server.deleteRange(r, md), logger),
+        Txn: unaryHandler(kv.Txn.path, (r, md) => server.txn(r, md), logger),
         Compact: unaryHandler(kv.Compact.path, (r) => server.compact(r), logger),
       },
     },
@@ -69,10 +83,10 @@ export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions
       implementation: {
         Alarm: unaryHandler(maintenance.Alarm.path, (r) => server.alarm(r), logger),
         Status: unaryHandler(maintenance.Status.path, (r) => server.status(r), logger),
-        Defragment: unaryHandler(maintenance.Defragment.path, (r) => server.defragment(r), logger),
-        Hash: unaryHandler(maintenance.Hash.path, (r) => server.hash(r), logger),
-        HashKV: unaryHandler(maintenance.HashKV.path, (r) => server.hashKV(r), logger),
-        Snapshot: serverStreamingHandler(maintenance.Snapshot.path, (r) => server.snapshot(r), logger),
+        Defragment: unaryHandler(maintenance.Defragment.path, (r, md) => asAdmin(md, () => server.defragment(r)), logger),
+        Hash: unaryHandler(maintenance.Hash.path, (r, md) => asAdmin(md, () => server.hash(r)), logger),
+        HashKV: unaryHandler(maintenance.HashKV.path, (r, md) => asAdmin(md, () => server.hashKV(r)), logger),
+        Snapshot: serverStreamingHandler(maintenance.Snapshot.path, (r, md) => asAdmin(md, () => server.snapshot(r)), logger),
         MoveLeader: unaryHandler(maintenance.MoveLeader.path, (r) => server.moveLeader(r), logger),
       },
     },

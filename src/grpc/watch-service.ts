@@ -10,6 +10,7 @@ import type * as pb from '../api/gen/etcdserverpb.js';
 import { WatchCreateRequest_FilterType } from '../api/gen/etcdserverpb.js';
 import * as mvccpb from '../api/gen/mvccpb.js';
 import type { Logger } from '../pkg/logger.js';
+import type { AuthApi } from '../server/auth-api.js';
 import type { WatchApi, WatchCreateFailure, WatchStreamApi, WatchStreamEvent, WatchStreamResponse } from '../server/watch-api.js';
 import { UndecodableRequest } from './request-decoding.js';
 import { varintLen } from '../pkg/varint.js';
@@ -23,7 +24,12 @@ export interface WatchServiceOptions {
   readonly maxRequestBytes: number;
   /** Progress notification interval (tests shorten it); default 10 minutes. */
   readonly progressNotifyIntervalMs?: number;
+  /** Whether the call may watch a range (read permission while auth is enabled); absent: always. */
+  readonly auth?: Pick<AuthApi, 'isWatchPermitted'>;
 }
+
+/** The cancel reason of a watcher refused for want of read permission: the gRPC error's Go text, as etcd sends it. */
+const PERMISSION_DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 
 /** etcd's mvcc error texts, sent as a failed create's cancel_reason. */
 const CREATE_FAILURE_TEXT: Record<WatchCreateFailure, string> = {
@@ -39,6 +45,22 @@ function toPbEvent(ev: WatchStreamEvent): mvccpb.Event {
   const out: mvccpb.Event = { type: ev.type === 'put' ? mvccpb.Event_EventType.PUT : mvccpb.Event_EventType.DELETE, kv: ev.kv };
   if (ev.prevKv !== undefined) out.prevKv = ev.prevKv;
   return out;
+}
+
+/**
+ * The last events array converted, and its conversion: the store hands every watcher of a key the
+ * same array for one revision (arrays it never changes), so a fan-out to many watchers converts
+ * the events once instead of once per watcher.
+ */
+let lastStoreEvents: readonly WatchStreamEvent[] | undefined;
+let lastPbEvents: mvccpb.Event[] = [];
+
+function pbEventsOf(events: readonly WatchStreamEvent[]): mvccpb.Event[] {
+  if (events !== lastStoreEvents) {
+    lastPbEvents = events.map(toPbEvent);
+    lastStoreEvents = events;
+  }
+  return lastPbEvents;
 }
 
 /** The encoded size of `ev` as an element of WatchResponse.events (tag, length, body). */
@@ -104,6 +126,10 @@ class WatchSession {
       else if (f === WatchCreateRequest_FilterType.NODELETE) filters.push('noDelete');
     }
     const rev = this.stream.rev();
+    if (this.options.auth !== undefined && !this.options.auth.isWatchPermitted(this.call.metadata, key, c.rangeEnd)) {
+      this.ctrl.push({ header: this.api.watchHeader(rev), watchId: c.watchId, created: true, canceled: true, compactRevision: 0, cancelReason: PERMISSION_DENIED_REASON, fragment: false, events: [] });
+      return;
+    }
     const out = this.stream.watch(c.watchId, key, rangeEnd, c.startRevision, filters, c.prevKv);
     const resp: pb.WatchResponse = {
       header: this.api.watchHeader(rev),
@@ -185,7 +211,7 @@ class WatchSession {
   }
 
   private sendStoreResponse(r: WatchStreamResponse): void {
-    const events = r.events.length === 0 ? [] : r.events.map(toPbEvent);
+    const events = r.events.length === 0 ? [] : pbEventsOf(r.events);
     const compacted = r.compactRevision !== 0;
     const resp: pb.WatchResponse = {
       header: this.api.watchHeader(r.revision),

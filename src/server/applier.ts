@@ -42,6 +42,15 @@ export interface ApplierDeps {
   readonly membership: MembershipStore;
   readonly quota: BackendQuota;
   readonly logger: Logger;
+  /**
+   * The auth layer: while `enabled`, KV writes and lease revokes are checked against the user in
+   * their header before they apply; auth requests are applied by it (entry index given for tokens).
+   */
+  readonly auth?: {
+    readonly enabled: boolean;
+    checkApply(r: pb.InternalRaftRequest): ApplyResult | undefined;
+    apply(r: pb.InternalRaftRequest, index: number): ApplyResult | undefined;
+  };
   /** Called with each compaction started, to drive its physical deletes. */
   readonly onCompaction: (job: CompactionJob) => void;
   /** Commits the backend's open batch. */
@@ -52,9 +61,15 @@ export interface ApplierDeps {
 export class Applier {
   constructor(private readonly d: ApplierDeps) {}
 
-  /** Applies an InternalRaftRequest (its v2 part, if any, through applyV2). */
-  apply(r: pb.InternalRaftRequest): ApplyResult {
+  /** Applies an InternalRaftRequest of entry `index` (its v2 part, if any, through applyV2). */
+  apply(r: pb.InternalRaftRequest, index = 0): ApplyResult {
     if (r.v2 !== undefined) return this.applyV2(r.v2);
+    const auth = this.d.auth;
+    // etcd's authApplierV3 wraps every other applier: a refused write has no other effect.
+    if (auth !== undefined && auth.enabled) {
+      const denied = auth.checkApply(r);
+      if (denied !== undefined) return denied;
+    }
     const { kv, alarms } = this.d;
     const corrupt = alarms.has(AlarmType.CORRUPT);
     if (r.range !== undefined) return corrupt ? { err: rpcError('corrupt') } : applyRange(kv, r.range);
@@ -74,7 +89,9 @@ export class Applier {
     if (r.leaseGrant !== undefined && alarms.has(AlarmType.NOSPACE)) return { err: rpcError('no-space') };
     const leaseResult = this.d.lease?.apply(r);
     if (leaseResult !== undefined) return leaseResult;
-    // Lease and auth requests come with their layers; until then nothing proposes them.
+    const authResult = auth?.apply(r, index);
+    if (authResult !== undefined) return authResult;
+    // Nothing else is proposed by this member; an unknown request from a newer one is refused.
     return { err: rpcError('not-capable') };
   }
 

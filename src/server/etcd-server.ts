@@ -51,6 +51,9 @@ import { BackendQuota } from './quota.js';
 import { RaftNode } from './raft-node.js';
 import { RaftStorage } from './raft-storage.js';
 import { V2Server } from './v2-server.js';
+import { statsCountingReceiver, statsCountingSender, V2Stats } from './v2-stats.js';
+import { AuthServer } from './auth-server.js';
+import type { RequestMetadata } from './auth-api.js';
 import type { V2Outcome } from '../v2store/index.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { pickTransferee, transferLeadership } from './leader-transfer.js';
@@ -83,6 +86,8 @@ export interface EtcdServerOptions extends OpenMemberOptions {
   readonly now?: () => number;
   /** How long a request may wait (tests); default etcd's: 5 s plus two election timeouts. */
   readonly requestTimeoutMs?: number;
+  /** Time between checkpoints of one lease with --experimental-enable-lease-checkpoint (tests); default etcd's 5 min. */
+  readonly leaseCheckpointIntervalMs?: number;
 }
 
 /** Outcome of a proposal that did not apply. */
@@ -126,6 +131,8 @@ export class EtcdServer implements EtcdServerApi {
   readonly failpoints: Failpoints;
   /** The v2 store and its request path (served over HTTP with --enable-v2). */
   readonly v2: V2Server;
+  /** Users, roles, permissions and tokens (etcd's auth store) and the Auth service. */
+  readonly auth: AuthServer;
   /** Resolves once this member was removed from the cluster and stopped itself. */
   readonly removed: Promise<void>;
   /** Resolves with the error that stopped the member unexpectedly (it never resolves otherwise). */
@@ -136,6 +143,8 @@ export class EtcdServer implements EtcdServerApi {
   readonly peers: PeerLink;
   /** What the peer transport calls into (its RaftReceiver and SnapshotReceiver). */
   readonly peerReceiver: PeerReceiver;
+  /** MsgApp counters and follower latencies behind /v2/stats/self and /v2/stats/leader. */
+  readonly v2Stats = new V2Stats();
 
   private readonly cfg: ServerConfig;
   private readonly logger: Logger;
@@ -207,7 +216,11 @@ export class EtcdServer implements EtcdServerApi {
       this.resolveFatal = resolve;
     });
 
-    this.lessor = Lessor.open(boot.backend, systemClock, { minLeaseTtl: minLeaseTtlSeconds(ticks, cfg.heartbeatIntervalMs) });
+    this.lessor = Lessor.open(boot.backend, systemClock, {
+      minLeaseTtl: minLeaseTtlSeconds(ticks, cfg.heartbeatIntervalMs),
+      checkpointing: cfg.experimentalEnableLeaseCheckpoint,
+      checkpointIntervalMs: options.leaseCheckpointIntervalMs,
+    });
     const state: BackendState = {
       backend: boot.backend,
       kv: KvStore.open(boot.backend, { lessor: this.lessor }),
@@ -230,6 +243,9 @@ export class EtcdServer implements EtcdServerApi {
       isLeader: () => this.raftNode.isLeader,
       stopped: () => this.stopped,
       requestTimeoutMs: this.requestTimeoutMs,
+      committedIndex: () => this.raftNode.committedIndex,
+      appliedIndex: () => this.raftNode.appliedIndex,
+      confirmLeadership: () => this.linearizableReadNotify(),
     });
     this.leases = options.leases ?? this.lease;
     this.watch = new WatchServer({
@@ -241,7 +257,19 @@ export class EtcdServer implements EtcdServerApi {
     this.consistentIndex = this.backend.consistentIndex();
     this.dbSize = this.backend.size().size;
     this.quota = new BackendQuota(effectiveQuotaBackendBytes(cfg), () => this.dbSize);
+    this.auth = new AuthServer({
+      backend: boot.backend,
+      propose: (r, md) => this.propose(r, md),
+      fill: (h) => this.fill(h),
+      whenReady: () => this.whenReady(),
+      linearizableRead: () => this.linearizableReadNotify(),
+      leases: { keysOf: (id) => this.lessor.lookup(id)?.keys() },
+      now: Date.now,
+      tokenTtlMs: cfg.authTokenTtlSeconds * 1000,
+      appliedIndex: () => this.raftNode.appliedIndex,
+    });
     this.applier = new Applier({
+      auth: this.auth,
       get kv() {
         return state.kv;
       },
@@ -293,17 +321,20 @@ export class EtcdServer implements EtcdServerApi {
       logger: raftLogger(logger),
     });
     this.peers = new PeerLink(boot.memberId, (m) => void this.sendSnapshotMessage(m));
-    this.peerReceiver = peerReceiver(
-      () => this.raftNode,
-      (id) => this.membership.isRemoved(id),
-      (s) => this.receiveSnapshot(s),
+    this.peerReceiver = statsCountingReceiver(
+      peerReceiver(
+        () => this.raftNode,
+        (id) => this.membership.isRemoved(id),
+        (s) => this.receiveSnapshot(s),
+      ),
+      this.v2Stats,
     );
     this.raftNode = new RaftNode({
       id: boot.memberId,
       node,
       storage: boot.storage,
       raftStorage: this.raftStorage,
-      sender: options.sender ?? this.peers,
+      sender: statsCountingSender(options.sender ?? this.peers, this.v2Stats, (id) => this.peers.activeSince(id) !== undefined),
       failpoints: this.failpoints,
       logger,
       tickMs: cfg.heartbeatIntervalMs,
@@ -319,7 +350,10 @@ export class EtcdServer implements EtcdServerApi {
         onReadStates: (rs) => this.onReadStates(rs),
         applySnapshot: (snap) => this.applySnapshot(snap),
         applyEntries: (ents) => this.applyEntries(ents),
-        onApplied: (index) => this.readIndex.onApplied(index),
+        onApplied: (index) => {
+          this.readIndex.onApplied(index);
+          this.lease.onApplied(index);
+        },
         persistApplied: () => this.persistApplied(),
         snapshotData: () => this.v2.save(),
         onFatal: (err) => this.onFatal(err),
@@ -447,6 +481,7 @@ export class EtcdServer implements EtcdServerApi {
         term: this.raftNode.term,
       });
     }
+    if (ss.lead !== this.prevLead) this.v2Stats.leaderChanged(ss.lead);
     this.prevLead = ss.lead;
   }
 
@@ -463,6 +498,7 @@ export class EtcdServer implements EtcdServerApi {
         { layout: this.boot.layout, state: this.state, lessor: this.lessor, watch: this.watch, v2: this.v2, logger: this.logger, unsafeBackendNoSync: this.unsafeBackendNoSync },
         snap,
       );
+      this.auth.recover(this.backend);
     });
     this.dbSize = this.backend.size().size;
     // The transport's peers follow the snapshot's membership.
@@ -536,7 +572,7 @@ export class EtcdServer implements EtcdServerApi {
     const id = r.ID !== 0n ? r.ID : (r.header?.ID ?? 0n);
     // A range nobody waits for has no effect (etcd's noSideEffect).
     if (r.range !== undefined && !this.wait.isRegistered(id)) return;
-    this.wait.trigger(id, this.applier.apply(r));
+    this.wait.trigger(id, this.applier.apply(r, e.index));
   }
 
   private applyConfChange(cc: ConfChange, index: number): void {
@@ -732,19 +768,24 @@ export class EtcdServer implements EtcdServerApi {
    * refused when applying lags committing by more than 5000 entries, or when the encoded request
    * exceeds --max-request-bytes; times out after the request timeout.
    */
-  private async propose(r: pb.InternalRaftRequest): Promise<ApplyResult> {
+  private async propose(r: pb.InternalRaftRequest, md?: RequestMetadata): Promise<ApplyResult> {
     this.checkServing();
     const node = this.raftNode;
     if (node.committedIndex > node.appliedIndex + MAX_APPLY_LAG) throw rpcError('too-many-requests');
     const id = this.reqIds.next();
     r.header = { ID: id, username: '', authRevision: 0 };
+    if (this.auth.enabled) await this.auth.stampHeader(r.header, md);
     const data = InternalRaftRequest.encode(r);
     if (data.length > this.cfg.maxRequestBytes) throw rpcError('request-too-large');
     const result = this.wait.register(id);
     this.timeouts.add(id);
     node.propose(data, id);
     const res = await result;
-    if (res.err !== undefined) throw res.err;
+    if (res.err !== undefined) {
+      // Checked at an auth revision that changed before it applied: check again (etcd's raftRequest).
+      if (res.err.code === 'auth-old-revision') return this.propose(r, md);
+      throw res.err;
+    }
     return res;
   }
 
@@ -752,7 +793,9 @@ export class EtcdServer implements EtcdServerApi {
   private async proposeV2(req: pb.Request): Promise<ApplyResult> {
     this.checkServing();
     const id = this.reqIds.next();
-    const r: pb.InternalRaftRequest = { ID: id, v2: { ...req, ID: id } };
+    // The caller gives the request away (V2Server.do and literals): stamped, not copied.
+    req.ID = id;
+    const r: pb.InternalRaftRequest = { ID: id, v2: req };
     const result = this.wait.register(id);
     this.timeouts.add(id);
     this.raftNode.propose(InternalRaftRequest.encode(r), id);
@@ -843,11 +886,12 @@ export class EtcdServer implements EtcdServerApi {
 
   // ---- KV
 
-  async range(req: pb.RangeRequest): Promise<pb.RangeResponse> {
+  async range(req: pb.RangeRequest, md?: RequestMetadata): Promise<pb.RangeResponse> {
     await this.whenReady(req.serializable);
     const invalid = checkRangeRequest(req);
     if (invalid !== undefined) throw invalid;
     if (!req.serializable) await this.linearizableReadNotify();
+    if (this.auth.enabled) await this.auth.checkRange(md, req.key, req.rangeEnd);
     if (this.backendBusy !== undefined) await this.backendIdle();
     const r = applyRange(this.kv, req);
     if ('err' in r) throw r.err;
@@ -855,28 +899,28 @@ export class EtcdServer implements EtcdServerApi {
     return r.resp;
   }
 
-  async put(req: pb.PutRequest): Promise<pb.PutResponse> {
+  async put(req: pb.PutRequest, md?: RequestMetadata): Promise<pb.PutResponse> {
     await this.whenReady();
     await this.checkQuota(this.quota.costPut(req));
     const invalid = checkPutRequest(req);
     if (invalid !== undefined) throw invalid;
-    const res = await this.propose({ ID: 0n, put: req });
+    const res = await this.propose({ ID: 0n, put: req }, md);
     const resp = res.resp as pb.PutResponse;
     resp.header = this.fill(resp.header);
     return resp;
   }
 
-  async deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+  async deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata): Promise<pb.DeleteRangeResponse> {
     await this.whenReady();
     const invalid = checkDeleteRequest(req);
     if (invalid !== undefined) throw invalid;
-    const res = await this.propose({ ID: 0n, deleteRange: req });
+    const res = await this.propose({ ID: 0n, deleteRange: req }, md);
     const resp = res.resp as pb.DeleteRangeResponse;
     resp.header = this.fill(resp.header);
     return resp;
   }
 
-  async txn(req: pb.TxnRequest): Promise<pb.TxnResponse> {
+  async txn(req: pb.TxnRequest, md?: RequestMetadata): Promise<pb.TxnResponse> {
     await this.whenReady();
     const readonly = isTxnReadonly(req);
     if (!readonly) await this.checkQuota(this.quota.costTxn(req));
@@ -885,13 +929,14 @@ export class EtcdServer implements EtcdServerApi {
     if (readonly) {
       // A read-only txn is served locally, after a read index round unless all its ranges are serializable.
       if (!isTxnSerializable(req)) await this.linearizableReadNotify();
+      if (this.auth.enabled) await this.auth.checkTxn(md, req);
       if (this.backendBusy !== undefined) await this.backendIdle();
       const r = applyTxn(this.kv, this.leases, req);
       if ('err' in r) throw r.err;
       r.resp.header = this.fill(r.resp.header);
       return r.resp;
     }
-    const res = await this.propose({ ID: 0n, txn: req });
+    const res = await this.propose({ ID: 0n, txn: req }, md);
     const resp = res.resp as pb.TxnResponse;
     resp.header = this.fill(resp.header);
     return resp;

@@ -5,15 +5,19 @@
  * turns into etcd's gRPC status and text. Responses carry a filled `header`.
  */
 import type * as pb from '../api/gen/etcdserverpb.js';
+import type { AuthApi, RequestMetadata } from './auth-api.js';
 import type { LeaseApi } from './lease-api.js';
 import type { WatchApi } from './watch-api.js';
 
-/** The KV service: reads are linearizable unless `serializable`; writes go through raft. */
+/**
+ * The KV service: reads are linearizable unless `serializable`; writes go through raft. `md`
+ * carries the call's auth token, checked only while authentication is enabled.
+ */
 export interface KvApi {
-  range(req: pb.RangeRequest): Promise<pb.RangeResponse>;
-  put(req: pb.PutRequest): Promise<pb.PutResponse>;
-  deleteRange(req: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse>;
-  txn(req: pb.TxnRequest): Promise<pb.TxnResponse>;
+  range(req: pb.RangeRequest, md?: RequestMetadata): Promise<pb.RangeResponse>;
+  put(req: pb.PutRequest, md?: RequestMetadata): Promise<pb.PutResponse>;
+  deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata): Promise<pb.DeleteRangeResponse>;
+  txn(req: pb.TxnRequest, md?: RequestMetadata): Promise<pb.TxnResponse>;
   compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse>;
 }
 
@@ -68,4 +72,6 @@ export interface EtcdServerApi extends KvApi, MaintenanceApi, ClusterApi, Health
   readonly lease?: LeaseApi;
   /** The Watch service; absent: the edge answers UNIMPLEMENTED. */
   readonly watch?: WatchApi;
+  /** The Auth service; absent: the edge answers UNIMPLEMENTED. */
+  readonly auth?: AuthApi;
 }
