@@ -9,7 +9,7 @@
  */
 import { Permission_Type } from '../api/gen/authpb.js';
 import type * as pb from '../api/gen/etcdserverpb.js';
-import { rpcError } from '../api/rpctypes/index.js';
+import { rpcError, type RpcErrorCode } from '../api/rpctypes/index.js';
 import type { Backend } from '../backend/backend.js';
 import {
   applyAuth,
@@ -55,6 +55,12 @@ const TOKEN_APPLY_WAIT_MS = 1000;
 const TOKEN_APPLY_POLL_MS = 5;
 
 const NO_USER: AuthInfo = { username: '', authRevision: 0 };
+/** Admin refusals etcd 3.4's maintenance server sends with the auth package's own text. */
+const UNMAPPED_ADMIN_REFUSALS: Partial<Record<AuthErrorCode, RpcErrorCode>> = {
+  'user-empty': 'auth-user-empty-unmapped',
+  'permission-denied': 'auth-permission-denied-unmapped',
+  'user-not-found': 'auth-user-not-found-unmapped',
+};
 
 function refused(code: AuthErrorCode): ApplyResult {
   return { err: rpcError(code) };
@@ -142,7 +148,10 @@ export class AuthServer implements AuthApi {
   checkAdmin(md: RequestMetadata | undefined): void {
     if (!this.store.enabled) return;
     const denied = this.store.isAdminPermitted(this.authInfo(md));
-    if (denied !== undefined) throw rpcError(denied);
+    if (denied === undefined) return;
+    // etcd 3.4's maintenance server passes these on unmapped: the client sees the auth package's text.
+    const unmapped = UNMAPPED_ADMIN_REFUSALS[denied];
+    throw rpcError(unmapped ?? denied);
   }
 
   isWatchPermitted(md: RequestMetadata | undefined, key: Uint8Array, rangeEnd: Uint8Array): boolean {
@@ -197,7 +206,8 @@ export class AuthServer implements AuthApi {
     for (;;) {
       if (!this.store.enabled) throw rpcError('auth-not-enabled');
       const u = this.store.user(req.name);
-      if (u === undefined || u.options?.noPassword === true) throw rpcError('auth-failed');
+      if (u === undefined) throw rpcError('auth-failed');
+      if (u.options?.noPassword === true) throw rpcError('auth-no-password-user');
       const checkedAt = this.store.revision;
       if (!(await verifyPassword(u.password, req.password))) throw rpcError('auth-failed');
       let prefix = newTokenPrefix();

@@ -87,6 +87,12 @@ export const RPC_ERROR_SPECS = [
   // with the auth package's text; 3.5 added the mapped form below it.
   { code: 'auth-old-revision', status: UNKNOWN, message: 'auth: revision in header is old', etcdName: 'auth.ErrAuthOldRevision', since: '3.4' },
   { code: 'auth-store-old-revision', status: INVALID_ARGUMENT, message: 'etcdserver: revision of auth store is old', etcdName: 'ErrGRPCAuthOldRevision', since: '3.5' },
+  // etcd 3.4's maintenance server returns the auth store's own errors unmapped (UNKNOWN), and
+  // Authenticate of a --no-password user fails with an error that has no gRPC mapping either.
+  { code: 'auth-user-empty-unmapped', status: UNKNOWN, message: 'auth: user name is empty', etcdName: 'auth.ErrUserEmpty', since: '3.4' },
+  { code: 'auth-permission-denied-unmapped', status: UNKNOWN, message: 'auth: permission denied', etcdName: 'auth.ErrPermissionDenied', since: '3.4' },
+  { code: 'auth-user-not-found-unmapped', status: UNKNOWN, message: 'auth: user name not found', etcdName: 'auth.ErrUserNotFound', since: '3.4' },
+  { code: 'auth-no-password-user', status: UNKNOWN, message: 'auth: authentication failed, password was given for no password user', etcdName: 'auth.ErrNoPasswordUser', since: '3.4' },
 
   // Cluster health and leadership.
   { code: 'no-leader', status: UNAVAILABLE, message: 'etcdserver: no leader', etcdName: 'ErrGRPCNoLeader', since: '3.4' },
