@@ -18,6 +18,8 @@ interface Step {
   readonly body: unknown;
   /** Send the token of the last authenticate step. */
   readonly withToken?: boolean;
+  /** A streaming call (/v3/watch): keep its first line, then hang up. */
+  readonly stream?: boolean;
 }
 
 const STEPS: readonly Step[] = [
@@ -38,6 +40,8 @@ const STEPS: readonly Step[] = [
   { path: '/v3/auth/authenticate', body: { name: 'alice', password: 'secret' } },
   { path: '/v3/kv/range', body: { key: b64('a1') }, withToken: true },
   { path: '/v3/kv/put', body: { key: b64('a1'), value: b64('v') }, withToken: true },
+  { path: '/v3/watch', body: { create_request: { key: b64('a1'), watch_id: 3 } }, withToken: true, stream: true },
+  { path: '/v3/watch', body: { create_request: { key: b64('z'), watch_id: 4 } }, withToken: true, stream: true },
   { path: '/v3/auth/authenticate', body: { name: 'root', password: 'pw' } },
   { path: '/v3/kv/put', body: { key: b64('a1'), value: b64('v') }, withToken: true },
   { path: '/v3/auth/user/changepw', body: { name: 'alice', password: 'new' }, withToken: true },
@@ -49,6 +53,19 @@ const STEPS: readonly Step[] = [
   { path: '/v3/kv/range', body: { key: b64('a1') } },
 ];
 
+/** The first line a streaming response sends; then the call is hung up. */
+async function firstLine(r: Response, abort: AbortController): Promise<string> {
+  const reader = r.body!.getReader();
+  let text = '';
+  while (!text.includes('\n')) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += Buffer.from(value).toString();
+  }
+  abort.abort();
+  return text.split('\n')[0]!;
+}
+
 async function run(kind: MemberKind, clientPort: number, peerPort: number): Promise<string[]> {
   const m = await startMember(kind, { name: 'gw-auth', clientPort, peerPort });
   try {
@@ -57,8 +74,9 @@ async function run(kind: MemberKind, clientPort: number, peerPort: number): Prom
     for (const s of STEPS) {
       const headers: Record<string, string> = {};
       if (s.withToken === true) headers['Authorization'] = token;
-      const r = await fetch(`${m.clientUrl}${s.path}`, { method: 'POST', body: JSON.stringify(s.body), headers });
-      const body = await r.text();
+      const abort = new AbortController();
+      const r = await fetch(`${m.clientUrl}${s.path}`, { method: 'POST', body: JSON.stringify(s.body), headers, signal: abort.signal });
+      const body = s.stream === true ? await firstLine(r, abort) : await r.text();
       const t = /"token":"([^"]*)"/.exec(body);
       if (t !== null) token = t[1]!;
       out.push(`${s.path} -> ${r.status} ${body.replace(/"token":"[^"]*"/, '"token":"<token>"')}`);

@@ -163,7 +163,7 @@ export function createGatewayHandler(api: EtcdServerApi, options: GatewayHandler
         writeError(res, GrpcStatus.UNIMPLEMENTED, 'unknown service etcdserverpb.Watch', true);
         return;
       }
-      serveWatch(api.watch, req, res, { maxRequestBytes: api.limits.maxRequestBytes, maxValueBytes: maxReceive });
+      serveWatch(api.watch, req, res, { maxRequestBytes: api.limits.maxRequestBytes, maxValueBytes: maxReceive, auth: api.auth, metadata: metadataOf(req) });
       return;
     }
     if (api.lease === undefined) {

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type * as pb from '../../api/gen/etcdserverpb.js';
 import { WatchCreateRequest_FilterType } from '../../api/gen/etcdserverpb.js';
 import * as mvccpb from '../../api/gen/mvccpb.js';
+import type { AuthApi, RequestMetadata } from '../../server/auth-api.js';
 import type { WatchApi, WatchCreateFailure, WatchStreamApi, WatchStreamEvent, WatchStreamResponse } from '../../server/watch-api.js';
 import { GatewayStreamWriter, readGatewayStream } from './gateway-stream.js';
 import { messageToJson } from './json-mapper.js';
@@ -37,7 +38,13 @@ export interface GatewayWatchOptions {
   readonly maxValueBytes: number;
   /** Progress notification interval (tests shorten it); default 10 minutes. */
   readonly progressNotifyIntervalMs?: number;
+  /** Read permission checks while auth is enabled, with the request's token; absent: none. */
+  readonly auth?: Pick<AuthApi, 'isWatchPermitted'>;
+  readonly metadata?: RequestMetadata;
 }
+
+/** The cancel reason of a watcher refused for want of read permission (the gRPC error's Go text, as etcd sends it). */
+const PERMISSION_DENIED_REASON = 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
 
 function toPbEvent(ev: WatchStreamEvent): mvccpb.Event {
   const out: mvccpb.Event = { type: ev.type === 'put' ? mvccpb.Event_EventType.PUT : mvccpb.Event_EventType.DELETE, kv: ev.kv };
@@ -92,6 +99,11 @@ class GatewayWatchSession {
       else if (f === WatchCreateRequest_FilterType.NODELETE) filters.push('noDelete');
     }
     const rev = this.stream.rev();
+    const auth = this.options.auth;
+    if (auth !== undefined && !auth.isWatchPermitted(this.options.metadata, key, c.rangeEnd)) {
+      this.ctrl.push({ header: this.api.watchHeader(rev), watchId: INVALID_WATCH_ID, created: true, canceled: true, compactRevision: 0, cancelReason: PERMISSION_DENIED_REASON, fragment: false, events: [] });
+      return;
+    }
     const r = this.stream.watch(c.watchId, key, rangeEnd, c.startRevision, filters, c.prevKv);
     this.ctrl.push({
       header: this.api.watchHeader(rev),
