@@ -102,6 +102,8 @@ describe('leases on a 3-member cluster in one process', () => {
     assert.ok(recoveredMs < 2000, `keep-alive recovered in ${recoveredMs} ms, within the TTL`);
     await until('a new leader is promoted', () => agreed() && leaderOf()!.server.lessor.isPrimary);
     for (const m of members()) assert.equal(await count(m, 'svc/a'), 1);
+    // The rejoin may take longer than the lease's TTL on a loaded machine: keep it alive meanwhile.
+    keepAliveInBackground();
     const back = await startMember(configs[oldIndex]!, quietLogger(), { exitProcess: false });
     running.set(oldIndex, back);
     await back.server.readyNotify();
@@ -109,13 +111,21 @@ describe('leases on a 3-member cluster in one process', () => {
   });
 
   test('leases survive a restart of every member, with their remaining TTL refreshed', async () => {
+    await stopKeepingAlive();
     assert.equal((await followers()[0]!.server.lease.leaseKeepAlive(leaseId)).TTL, 2);
     await Promise.all(members().map((m) => m.close()));
     running.clear();
+    const restartedAt = Date.now();
     const started = await Promise.all(configs.map((c) => startMember(c, quietLogger(), { exitProcess: false })));
     started.forEach((m, i) => running.set(i, m));
     await Promise.all(started.map((m) => m.server.readyNotify()));
     await until('a promoted leader', () => agreed() && leaderOf()!.server.lessor.isPrimary);
+    // The new leader counts from its promotion, after the restart: the election timeout plus the
+    // full TTL, whatever the restart took (no keep-alive ran since).
+    const refreshed = leaderOf()!.server.lessor.lookup(leaseId);
+    assert.ok(refreshed !== undefined, 'the lease survived the restart');
+    const extended = configs[0]!.electionTimeoutMs + 2000;
+    assert.ok(refreshed.expiry >= restartedAt + extended, `expiry ${refreshed.expiry - restartedAt} ms after the restart began (at least ${extended})`);
     const ttl = await followers()[0]!.server.lease.leaseTimeToLive({ ID: leaseId, keys: true });
     assert.equal(ttl.grantedTTL, 2);
     assert.ok(ttl.TTL >= 1, `refreshed TTL ${ttl.TTL}`);

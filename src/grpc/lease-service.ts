@@ -19,11 +19,14 @@ export function leaseKeepAliveHandler(
 ): handleBidiStreamingCall<pb.LeaseKeepAliveRequest | UndecodableRequest, pb.LeaseKeepAliveResponse> {
   return (call: ServerDuplexStream<pb.LeaseKeepAliveRequest | UndecodableRequest, pb.LeaseKeepAliveResponse>) => {
     let done = false;
-    // Answers go out in request order: each renew waits for the one before it.
+    // Set when the stream ends: renewals still under way stop (etcd renews under the stream's context).
+    const gone = { aborted: false };
+    // Answers go out in request order.
     let chain: Promise<void> = Promise.resolve();
     const fail = (status: GrpcStatusError): void => {
       if (done) return;
       done = true;
+      gone.aborted = true;
       call.emit('error', status);
     };
     call.on('data', (req: pb.LeaseKeepAliveRequest | UndecodableRequest) => {
@@ -32,10 +35,14 @@ export function leaseKeepAliveHandler(
         fail(req.status);
         return;
       }
+      // Renewals start at once (a client multiplexing many leases on one stream, as clientv3 and
+      // etcd3 do, must not wait a leader round trip per lease); only the answers are ordered.
+      const renewed = api.leaseKeepAlive(req.ID, gone);
+      renewed.catch(() => undefined);
       chain = chain.then(async () => {
         if (done || call.cancelled) return;
         try {
-          const resp = await api.leaseKeepAlive(req.ID);
+          const resp = await renewed;
           if (!done && !call.cancelled) call.write(resp);
         } catch (err) {
           fail(callErrorStatus(err, path, logger));
@@ -52,6 +59,7 @@ export function leaseKeepAliveHandler(
     });
     const stop = (): void => {
       done = true;
+      gone.aborted = true;
     };
     call.on('cancelled', stop);
     call.on('error', stop);

@@ -127,7 +127,7 @@ class WatchSession {
     }
     const rev = this.stream.rev();
     if (this.options.auth !== undefined && !this.options.auth.isWatchPermitted(this.call.metadata, key, c.rangeEnd)) {
-      this.ctrl.push({ header: this.api.watchHeader(rev), watchId: c.watchId, created: true, canceled: true, compactRevision: 0, cancelReason: PERMISSION_DENIED_REASON, fragment: false, events: [] });
+      this.ctrl.push({ header: this.api.watchHeader(rev), watchId: INVALID_WATCH_ID, created: true, canceled: true, compactRevision: 0, cancelReason: PERMISSION_DENIED_REASON, fragment: false, events: [] });
       return;
     }
     const out = this.stream.watch(c.watchId, key, rangeEnd, c.startRevision, filters, c.prevKv);

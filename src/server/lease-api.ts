@@ -12,13 +12,23 @@ export interface LeaseApi {
   leaseRevoke(req: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse>;
   /**
    * One keep-alive: renews lease `id` on the leader and answers its TTL, 0 when the lease does
-   * not exist (as etcd's LeaseKeepAlive stream answers).
+   * not exist (as etcd's LeaseKeepAlive stream answers). Once `gone.aborted` is set (the client
+   * went away) it stops trying, so a late renewal cannot extend the lease of a client that stopped.
    */
-  leaseKeepAlive(id: bigint): Promise<pb.LeaseKeepAliveResponse>;
+  leaseKeepAlive(id: bigint, gone?: CallGone): Promise<pb.LeaseKeepAliveResponse>;
   /** Remaining and granted TTL (and keys if asked); TTL -1 when the lease does not exist. */
   leaseTimeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse>;
   /** Every lease's ID. */
   leaseLeases(req: pb.LeaseLeasesRequest): Promise<pb.LeaseLeasesResponse>;
+}
+
+/**
+ * Set once the caller of a renewal went away (its stream or request ended). A plain flag rather
+ * than an AbortSignal: one is made per keep-alive stream, and aborting a signal builds an
+ * exception object each time.
+ */
+export interface CallGone {
+  readonly aborted: boolean;
 }
 
 /**

@@ -8,24 +8,29 @@
  * - only the leader counts leases down: it is promoted when it applies its own term's first
  *   (empty) entry, so every earlier revoke is applied first, and demoted when it stops leading;
  * - every 500 ms the leader proposes a revoke for each expired lease (at most half the revoke
- *   rate per round, etcd's rate limit) and the checkpoints that are due;
+ *   rate per round, etcd's rate limit), once a ReadIndex round confirmed it still leads, and the
+ *   checkpoints that are due (with --experimental-enable-lease-checkpoint);
+ * - the leader renews and answers time-to-live only from a state that applied everything it
+ *   committed (etcd's linearizable renew), and a renewal whose client went away stops;
  * - keep-alives and time-to-live need the leader's countdown: a follower forwards them through a
  *   {@link LeaderForwarder} (the peer port's `/leases` paths), retrying across leader changes.
  */
 import type * as pb from '../api/gen/etcdserverpb.js';
 import { rpcError } from '../api/rpctypes/index.js';
 import type { LeaseKeyDeleter, Lessor } from '../lease/index.js';
-import { LEASE_REVOKE_RATE } from '../lease/index.js';
+import { LEASE_CHECKPOINT_RATE, LEASE_REVOKE_RATE } from '../lease/index.js';
 import type { KvStore } from '../mvcc/index.js';
 import type { Logger } from '../pkg/logger.js';
 import type { ApplyResult } from './applier.js';
-import type { LeaderForwarder, LeaseApi } from './lease-api.js';
+import type { CallGone, LeaderForwarder, LeaseApi } from './lease-api.js';
 import type { LeaseLookup } from './kv-apply.js';
 
 /** How often the leader looks for expired leases and due checkpoints (etcd: 500 ms). */
 export const LEASE_LOOP_INTERVAL_MS = 500;
 /** How often a renew of a lease past its expiry looks again whether its revoke applied. */
 const EXPIRED_RENEW_POLL_MS = 50;
+/** How long a leader waits for its applied index to reach its commit index (etcd's applyTimeout). */
+const APPLY_TIMEOUT_MS = 1000;
 /** Lease IDs are positive int64s (etcd masks the request ID generator's value). */
 const LEASE_ID_MASK = (1n << 63n) - 1n;
 
@@ -51,6 +56,24 @@ export interface LeaseServerDeps {
   readonly stopped: () => boolean;
   /** How long a request may wait, ms. */
   readonly requestTimeoutMs: number;
+  /**
+   * The member's raft commit and applied indexes: the leader waits for applied >= committed
+   * before it renews or answers a time-to-live. Default: no wait.
+   */
+  readonly committedIndex?: () => number;
+  readonly appliedIndex?: () => number;
+  /**
+   * Resolves once a quorum confirmed this member's leadership (a ReadIndex round); rejects when
+   * it cannot. Default: no check.
+   */
+  readonly confirmLeadership?: () => Promise<void>;
+}
+
+/** A renewal or time-to-live on the leader waiting for the applied index. */
+interface AppliedWaiter {
+  readonly index: number;
+  readonly resolve: () => void;
+  readonly timer: NodeJS.Timeout;
 }
 
 function emptyHeader(): pb.ResponseHeader {
@@ -63,6 +86,8 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
   private timer: NodeJS.Timeout | undefined;
   /** Revokes proposed by the loop and not yet answered (a lease is not proposed twice at once). */
   private readonly revoking = new Set<bigint>();
+  /** Renewals and time-to-live calls waiting for the applied index, in no order. */
+  private readonly appliedWaiters: AppliedWaiter[] = [];
 
   constructor(private readonly d: LeaseServerDeps) {
     const deleter: LeaseKeyDeleter = {
@@ -124,10 +149,37 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
   private tick(): void {
     if (this.d.stopped() || !this.d.lessor.isPrimary || !this.d.isLeader()) return;
     // etcd's rate limit: the loop runs twice a second, each round takes half the rate.
-    const expired = this.d.lessor.findExpired(LEASE_REVOKE_RATE / 2);
+    const expired = this.d.lessor.findExpired(LEASE_REVOKE_RATE / 2).filter((id) => !this.revoking.has(id));
+    if (expired.length > 0) void this.revokeExpired(expired);
+    // etcd's checkpoint rate limit, split over the two rounds of a second.
+    const due = this.d.lessor.checkpointsDue(LEASE_CHECKPOINT_RATE / 2);
+    if (due.length > 0) {
+      const checkpoints = due.map((c) => ({ ID: c.id, remainingTTL: c.remainingTtl }));
+      this.d.propose({ ID: 0n, leaseCheckpoint: { checkpoints } }).catch((err: unknown) => {
+        if (!this.d.stopped()) this.d.logger.warn('failed to checkpoint leases', { error: err });
+      });
+    }
+  }
+
+  /**
+   * Proposes a revoke for each expired lease, once a quorum confirmed this member still leads: a
+   * leader whose loop was stalled (slow disk, CPU) may have lost leadership without knowing, and
+   * must not revoke leases the new leader keeps alive (etcd 3.4.30, etcd-io/etcd#15247).
+   */
+  private async revokeExpired(expired: readonly bigint[]): Promise<void> {
+    for (const id of expired) this.revoking.add(id);
+    try {
+      await this.d.confirmLeadership?.();
+    } catch (err) {
+      for (const id of expired) this.revoking.delete(id);
+      if (!this.d.stopped()) this.d.logger.warn('ignored the lease revoking request: leadership not confirmed', { error: err });
+      return;
+    }
+    if (!this.d.isLeader() || !this.d.lessor.isPrimary) {
+      for (const id of expired) this.revoking.delete(id);
+      return;
+    }
     for (const id of expired) {
-      if (this.revoking.has(id)) continue;
-      this.revoking.add(id);
       this.d
         .propose({ ID: 0n, leaseRevoke: { ID: id } })
         .catch((err: unknown) => {
@@ -135,13 +187,6 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
           if (!this.d.stopped()) this.d.logger.warn('failed to revoke an expired lease', { 'lease-id': id.toString(16), error: err });
         })
         .finally(() => this.revoking.delete(id));
-    }
-    const due = this.d.lessor.checkpointsDue();
-    if (due.length > 0) {
-      const checkpoints = due.map((c) => ({ ID: c.id, remainingTTL: c.remainingTtl }));
-      this.d.propose({ ID: 0n, leaseCheckpoint: { checkpoints } }).catch((err: unknown) => {
-        if (!this.d.stopped()) this.d.logger.warn('failed to checkpoint leases', { error: err });
-      });
     }
   }
 
@@ -198,9 +243,9 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
     return resp;
   }
 
-  async leaseKeepAlive(id: bigint): Promise<pb.LeaseKeepAliveResponse> {
+  async leaseKeepAlive(id: bigint, gone?: CallGone): Promise<pb.LeaseKeepAliveResponse> {
     await this.d.whenReady();
-    const ttl = await this.renew(id, true);
+    const ttl = await this.renew(id, true, gone);
     return { header: this.d.fill(undefined), ID: id, TTL: ttl };
   }
 
@@ -208,8 +253,8 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
    * A keep-alive a follower forwarded (the peer `/leases` path): renews here, never forwards;
    * 'not-leader' when this member does not lead, so the follower asks again.
    */
-  renewAsLeader(id: bigint): Promise<number> {
-    return this.renew(id, false);
+  renewAsLeader(id: bigint, gone?: CallGone): Promise<number> {
+    return this.renew(id, false, gone);
   }
 
   /** A time-to-live a follower forwarded (the peer `/leases/internal` path); as renewAsLeader. */
@@ -222,10 +267,16 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
    * etcd's LeaseRenew does, tries again every 50 ms while the leader is unknown, unreachable or
    * changing, until the request timeout: then `no leader` or `request timed out`.
    */
-  private async renew(id: bigint, forward: boolean): Promise<number> {
+  private async renew(id: bigint, forward: boolean, gone?: CallGone): Promise<number> {
     const deadline = performance.now() + this.d.requestTimeoutMs;
+    // etcd's linearizable renew: a leader answers only once it applied what it committed, so a
+    // keep-alive right after a grant it committed does not find "no such lease" (TTL 0).
+    if (this.d.isLeader()) await this.waitAppliedIndex();
     for (;;) {
       if (this.d.stopped()) throw rpcError('stopped');
+      // The client is gone (etcd renews under the stream's context): a renewal nobody waits for
+      // must not extend a lease whose owner stopped.
+      if (gone?.aborted === true) throw rpcError('timeout');
       const out = this.d.lessor.renew(id);
       if (out.ok) {
         if (out.clearCheckpoint) {
@@ -251,6 +302,45 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
     }
   }
 
+  /**
+   * Resolves once the applied index reaches the index committed at the call (etcd's
+   * waitAppliedIndex, bounded by its 1 s applyTimeout): then `timeout-wait-applied-index`.
+   */
+  private waitAppliedIndex(): Promise<void> {
+    const { committedIndex, appliedIndex } = this.d;
+    if (committedIndex === undefined || appliedIndex === undefined) return Promise.resolve();
+    const target = committedIndex();
+    if (appliedIndex() >= target) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const w: AppliedWaiter = {
+        index: target,
+        resolve,
+        timer: setTimeout(() => {
+          const i = this.appliedWaiters.indexOf(w);
+          if (i >= 0) this.appliedWaiters.splice(i, 1);
+          reject(rpcError('timeout-wait-applied-index'));
+        }, APPLY_TIMEOUT_MS),
+      };
+      this.appliedWaiters.push(w);
+    });
+  }
+
+  /** The member applied everything up to `index`: wakes the renewals and reads waiting for it. */
+  onApplied(index: number): void {
+    const ws = this.appliedWaiters;
+    if (ws.length === 0) return;
+    let kept = 0;
+    for (const w of ws) {
+      if (w.index <= index) {
+        clearTimeout(w.timer);
+        w.resolve();
+      } else {
+        ws[kept++] = w;
+      }
+    }
+    ws.length = kept;
+  }
+
   async leaseTimeToLive(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
     await this.d.whenReady();
     return this.timeToLive(req, true);
@@ -258,6 +348,8 @@ export class LeaseServer implements LeaseApi, LeaseLookup {
 
   private async timeToLive(req: pb.LeaseTimeToLiveRequest, forward: boolean): Promise<pb.LeaseTimeToLiveResponse> {
     const deadline = performance.now() + this.d.requestTimeoutMs;
+    // As renew: the leader answers from a state that includes every grant it committed.
+    if (this.d.isLeader()) await this.waitAppliedIndex();
     for (;;) {
       if (this.d.stopped()) throw rpcError('stopped');
       const out = this.d.lessor.timeToLive(req.ID, req.keys);

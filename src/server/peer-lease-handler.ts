@@ -7,11 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as pb from '../api/gen/etcdserverpb.js';
 import { isRpcError } from '../api/rpctypes/index.js';
+import type { CallGone } from './lease-api.js';
 import { decodeLeaseInternalRequest, encodeLeaseInternalResponse, PEER_LEASES_INTERNAL_PATH, PEER_LEASES_PATH, PROTOBUF_CONTENT_TYPE } from './lease-forward.js';
 
 /** What the handler calls: the member's lease server. */
 export interface LeaderLeases {
-  renewAsLeader(id: bigint): Promise<number>;
+  renewAsLeader(id: bigint, gone?: CallGone): Promise<number>;
   timeToLiveAsLeader(req: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse>;
 }
 
@@ -53,8 +54,11 @@ async function serve(leases: LeaderLeases, path: string, body: Uint8Array, res: 
   try {
     if (path === PEER_LEASES_PATH) {
       const r = pb.LeaseKeepAliveRequest.decode(body);
+      // The follower gave up (its timeout, its client gone): do not renew late on its behalf.
+      const gone = { aborted: false };
+      res.on('close', () => (gone.aborted = true));
       answer = async () => {
-        const ttl = await leases.renewAsLeader(r.ID);
+        const ttl = await leases.renewAsLeader(r.ID, gone);
         return ttl === 0 ? undefined : pb.LeaseKeepAliveResponse.encode({ header: undefined, ID: r.ID, TTL: ttl });
       };
     } else {

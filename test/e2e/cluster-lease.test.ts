@@ -4,7 +4,7 @@
  * in revision order, and a service registry that survives a SIGKILL of the leader.
  * E2E_TARGET=etcd runs the same against real etcd.
  */
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../src/api/gen/etcdserverpb.js';
@@ -113,13 +113,15 @@ class Instance {
 
 describe(`leases and watches on a 3-member ${kind} cluster`, { skip }, () => {
   let cluster: Cluster | undefined;
+  before(async () => {
+    cluster = await startCluster(kind, 3, { token: 'cluster-lease-e2e' });
+  });
   after(async () => {
     await cluster?.destroy();
   });
 
   test('followers forward keep-alive and time-to-live; a follower watch sees the leader\'s writes in order', async () => {
-    cluster = await startCluster(kind, 3, { token: 'cluster-lease-e2e' });
-    const c = cluster;
+    const c = cluster!;
     const leader = await leaderOf(c);
     const followers = c.members.filter((m) => m !== leader);
     const f0 = followers[0]!;
@@ -147,9 +149,7 @@ describe(`leases and watches on a 3-member ${kind} cluster`, { skip }, () => {
     ordered.client.close();
   });
 
-  // todo: on etcd-ts, keys of instances keeping alive through the leader itself expire, and the stopped
-  // instances' keys take ~6 s to go (etcd: within 3 s); under investigation, see the report of issue 5.
-  test('service registry: 50 instances over 3 members, 10 stop, the leader is SIGKILLed, no live instance expires', { todo: kind === 'etcd-ts' }, async () => {
+  test('service registry: 50 instances over 3 members, 10 stop, the leader is SIGKILLed, no live instance expires', async () => {
     const c = cluster!;
     const leader = await leaderOf(c);
     const followers = c.members.filter((m) => m !== leader);
@@ -188,6 +188,9 @@ describe(`leases and watches on a 3-member ${kind} cluster`, { skip }, () => {
       alive[c.members.indexOf(leader)] = undefined;
       await leader.kill9();
       await sleep(4000);
+      // Observe up to the 6 s bound below: on a loaded machine the election alone may take ~3 s.
+      const recovered = (): boolean => instances.slice(10).every((inst) => inst.answers.some((a) => a > killedAt));
+      while (!recovered() && Date.now() - killedAt < 6000) await sleep(20);
       assert.equal(live().size, 40, 'no live instance expired');
       const recovery = instances.slice(10).map((inst) => (inst.answers.find((a) => a > killedAt) ?? Infinity) - killedAt);
       const worst = Math.max(...recovery);

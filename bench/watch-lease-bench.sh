@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Watch and lease side by side: etcd-ts against real etcd 3.4, one member each, with etcd's Go
+# client (etcdbench from ../shared/bench) and bench/watch-fanout.ts:
+#   - watch latency from put to event (p50, p99) with 10 and with 1,000 watchers (etcdbench
+#     watch-latency: each client puts its own key and waits for its watch event);
+#   - fan-out of one put to 10,000 watchers of one key: time until the last one has the event;
+#   - lease keep-alive throughput (etcdbench lease-keepalive: KeepAliveOnce, 100 clients).
+# Prints each run's JSON, then a table with ratios etcd-ts/etcd (latency: lower is better, target
+# <= 1.5; throughput: higher is better, target >= 0.6).
+#
+# Usage: bench/watch-lease-bench.sh
+# Environment: ETCD_BIN (default /usr/bin/etcd), ETCDBENCH (default /tmp/etcdbench, built if
+# missing), SHARED_BENCH (default ../shared/bench), ETCDTS_MAIN (default
+# dist/src/bin/etcd-ts.js, built if missing), FANOUT_WATCHERS (default 10000).
+# Servers: real etcd on 127.0.0.1:22379/22380, etcd-ts on 32379/32380, fresh data directories.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED_BENCH:-$root/../shared/bench}
+etcd_bin=${ETCD_BIN:-/usr/bin/etcd}
+export ETCDBENCH=${ETCDBENCH:-/tmp/etcdbench}
+fanout_watchers=${FANOUT_WATCHERS:-10000}
+export ETCDCTL_API=3
+
+[ -x "$ETCDBENCH" ] || "$shared/build.sh" "$ETCDBENCH"
+[ -x "$etcd_bin" ] || { echo "no $etcd_bin: apt-get install etcd-server" >&2; exit 2; }
+command -v etcdctl >/dev/null || { echo "no etcdctl: apt-get install etcd-client" >&2; exit 2; }
+etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
+fanout=$root/dist/bench/watch-fanout.js
+[ -f "$etcdts_main" ] && [ -f "$fanout" ] || (cd "$root" && npm run build >/dev/null)
+
+work=$(mktemp -d /tmp/watch-lease-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start NAME CLIENT_PORT PEER_PORT COMMAND...: starts a one-member cluster and waits for a put.
+start() {
+  local name=$1 cport=$2 pport=$3; shift 3
+  "$@" --name "$name" --data-dir "$work/$name" \
+    --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "$name=http://127.0.0.1:$pport" >"$work/$name.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  for _ in $(seq 1 100); do
+    if etcdctl --endpoints "127.0.0.1:$cport" --dial-timeout 1s --command-timeout 2s put /bench-ready x >/dev/null 2>&1; then
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "$name did not become ready; its log:" >&2
+  tail -20 "$work/$name.log" >&2
+  return 1
+}
+
+A=127.0.0.1:32379
+B=127.0.0.1:22379
+start ts 32379 32380 node "$etcdts_main"
+start ref 22379 22380 "$etcd_bin"
+
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+rows=()
+row() { rows+=("$(printf '%-46s %12s %12s %12s %8s' "$1" "${2:-n/a}" "${3:-n/a}" "$(ratio "$2" "$3")" "$4")"); }
+
+# go LABEL FLAGS...: one etcdbench run against each server (etcd-ts first); sets oa and ob.
+go() {
+  local label=$1; shift
+  echo "== $label: $*" >&2
+  oa=$("$ETCDBENCH" --endpoints "$A" --prefix /wl-a/ "$@" 2>&1 | tail -1) || true
+  ob=$("$ETCDBENCH" --endpoints "$B" --prefix /wl-b/ "$@" 2>&1 | tail -1) || true
+  echo "etcd-ts $oa" >&2
+  echo "etcd    $ob" >&2
+}
+
+go "watch latency, 10 watchers" --workload watch-latency --clients 10 --conns 10 --total 5000
+row "watch put->event p50 ms, 10 watchers" "$(field p50_ms "$oa")" "$(field p50_ms "$ob")" "<= 1.5"
+row "watch put->event p99 ms, 10 watchers" "$(field p99_ms "$oa")" "$(field p99_ms "$ob")" "<= 1.5"
+go "watch latency, 1000 watchers" --workload watch-latency --clients 1000 --conns 10 --total 20000
+row "watch put->event p50 ms, 1000 watchers" "$(field p50_ms "$oa")" "$(field p50_ms "$ob")" "<= 1.5"
+row "watch put->event p99 ms, 1000 watchers" "$(field p99_ms "$oa")" "$(field p99_ms "$ob")" "<= 1.5"
+
+echo "== fan-out: one put to $fanout_watchers watchers" >&2
+fa=$(node "$fanout" --endpoint "$A" --watchers "$fanout_watchers" 2>&1 | tail -1) || true
+fb=$(node "$fanout" --endpoint "$B" --watchers "$fanout_watchers" 2>&1 | tail -1) || true
+echo "etcd-ts $fa" >&2
+echo "etcd    $fb" >&2
+row "fan-out to $fanout_watchers watchers, median ms" "$(field median_ms "$fa")" "$(field median_ms "$fb")" "<= 1.5"
+
+go "lease keep-alive" --workload lease-keepalive --clients 100 --conns 10 --total 20000
+qps() { field qps "$1" | awk '{ printf "%.0f", $1 }'; }
+row "lease keep-alive (KeepAliveOnce) qps" "$(qps "$oa")" "$(qps "$ob")" ">= 0.6"
+
+printf '\n%-46s %12s %12s %12s %8s\n' "measure (one run each)" "etcd-ts" "etcd" "etcd-ts/etcd" "target"
+for r in "${rows[@]}"; do echo "$r"; done
+exit 0
