@@ -7,7 +7,7 @@ import { RPC_ERROR_SPECS, type RpcErrorCode, rpcError } from '../api/rpctypes/in
 import { createLogger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { GRPC_OVERHEAD_BYTES, createGrpcServer } from './grpc-server.js';
-import { unaryFastPathStats } from './unary-fast-path.js';
+import { unaryFastPathStats } from './call-fast-path.js';
 
 // ---- a small EtcdServerApi whose behaviour each test chooses by the request ----
 

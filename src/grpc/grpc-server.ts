@@ -8,7 +8,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { grpcGoStatusText } from './grpc-go-status-text.js';
 import { edgeServices } from './services.js';
-import { installUnaryFastPath } from './unary-fast-path.js';
+import { installUnaryFastPath } from './call-fast-path.js';
 
 import { GRPC_OVERHEAD_BYTES } from '../server/server-api.js';
 

@@ -1,26 +1,37 @@
 /**
- * Serves unary calls straight from the HTTP/2 stream, below grpc-js. A put spends about a third
- * of its CPU in grpc-js and Node's HTTP/2 layer; grpc-js's share (interceptor chain, metadata
- * objects, stream decoders, per-call queues) buys nothing a unary etcd call uses. Here a call is:
- * collect the body, unframe one message, decode it, run the same handler grpc-js would run (with
- * a minimal call object: `request` and `metadata`), answer with headers, one framed message and
- * trailers. Streaming calls, compressed requests and anything unusual still go to grpc-js.
+ * Serves calls straight from their HTTP/2 streams, below grpc-js. A put spends about a third of
+ * its CPU in grpc-js and Node's HTTP/2 layer; grpc-js's share (interceptor chain, metadata
+ * objects, stream decoders, per-call and per-message queues) buys nothing etcd's calls use.
+ * A unary call here is: collect the body, unframe one message, decode it, run the same handler
+ * grpc-js would run (with a minimal call object: `request` and `metadata`), answer with headers,
+ * one framed message and trailers. A bidirectional stream (Watch, LeaseKeepAlive) gets a
+ * {@link FastDuplexCall}. Server-streaming calls, compressed requests and anything unusual still
+ * go to grpc-js.
  *
  * The hook is grpc-js's per-stream entry point, `Server#_streamHandler`, replaced on the instance
  * before the server creates its HTTP/2 servers (they bind it then). It is not public API: when it
  * is missing (a grpc-js upgrade renamed it) nothing is installed and grpc-js serves every call;
  * a unit test checks that the fast path is in use, so an upgrade that loses it shows there.
  */
-import { Metadata, type Server, type ServerUnaryCall, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import {
+  Metadata,
+  type Server,
+  type ServerUnaryCall,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type handleBidiStreamingCall,
+  type handleUnaryCall,
+} from '@grpc/grpc-js';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
+import { FastDuplexCall } from './fast-duplex-call.js';
+import { frameMessage, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
 
-/** One unary method served by the fast path. */
-interface FastMethod {
+/** One method served by the fast path: a unary one, or one streaming both ways. */
+type FastMethod = {
   decode(bytes: Buffer): unknown;
   encode(res: unknown): Buffer;
-  handler: handleUnaryCall<unknown, unknown>;
-}
+} & ({ kind: 'unary'; handler: handleUnaryCall<unknown, unknown> } | { kind: 'bidi'; handler: handleBidiStreamingCall<unknown, unknown> });
 
 /** Counters, for tests and diagnostics. */
 export interface UnaryFastPathStats {
@@ -32,18 +43,7 @@ type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, 
 const FRAME_HEADER = 5;
 const NO_METADATA = new Metadata();
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' };
-const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
 const RESPOND_OPTIONS = { waitForTrailers: true };
-
-/** grpc-message is percent-encoded outside printable ASCII (and `%` itself), as the gRPC spec says. */
-function encodeGrpcMessage(text: string): string {
-  if (/^[\x20-\x24\x26-\x7e]*$/.test(text)) return text;
-  let out = '';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
 
 /** The call's metadata as grpc-js would give it; shared and empty when the request carries none that is read. */
 function callMetadata(headers: IncomingHttpHeaders): Metadata {
@@ -52,23 +52,14 @@ function callMetadata(headers: IncomingHttpHeaders): Metadata {
   return Metadata.fromHttp2Headers(headers);
 }
 
-function answerStatus(stream: ServerHttp2Stream, code: number, details: string): void {
-  if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, { endStream: true });
-}
-
 function answerMessage(stream: ServerHttp2Stream, body: Buffer): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
-  const framed = Buffer.allocUnsafe(FRAME_HEADER + body.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(body.length, 1);
-  body.copy(framed, FRAME_HEADER);
   stream.respond(RESPONSE_HEADERS, RESPOND_OPTIONS);
   stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
-  stream.end(framed);
+  stream.end(frameMessage(body));
 }
 
-function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: FastMethod, maxReceiveBytes: number): void {
+function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: FastMethod & { kind: 'unary' }, maxReceiveBytes: number): void {
   // Errors (a reset by the client, at its deadline) end in 'close'; there is nobody to answer.
   stream.on('error', () => {});
   const chunks: Buffer[] = [];
@@ -87,7 +78,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: 
         refused = true;
         chunks.length = 0;
         // grpc-go's words, which etcd's clients see from real etcd.
-        answerStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${maxReceiveBytes})`);
+        respondWithStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${maxReceiveBytes})`);
       }
     }
   });
@@ -96,11 +87,11 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: 
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
     if (body.length < FRAME_HEADER || body.length !== FRAME_HEADER + body.readUInt32BE(1)) {
       const why = body.length === 0 ? 'grpc: error while receiving request: EOF' : 'grpc: error unmarshalling request: unexpected EOF';
-      answerStatus(stream, GrpcStatus.INTERNAL, why);
+      respondWithStatus(stream, GrpcStatus.INTERNAL, why);
       return;
     }
     if (body[0] !== 0) {
-      answerStatus(stream, GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
+      respondWithStatus(stream, GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
       return;
     }
     const request = method.decode(body.subarray(FRAME_HEADER));
@@ -108,7 +99,7 @@ function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: 
     method.handler(call, (err, res) => {
       if (err !== null && err !== undefined) {
         const status = err as { code?: number; details?: string; message?: string };
-        answerStatus(stream, status.code ?? GrpcStatus.UNKNOWN, status.details ?? status.message ?? '');
+        respondWithStatus(stream, status.code ?? GrpcStatus.UNKNOWN, status.details ?? status.message ?? '');
         return;
       }
       answerMessage(stream, method.encode(res));
@@ -146,14 +137,11 @@ export function installUnaryFastPath(
   const methods = new Map<string, FastMethod>();
   for (const { definition, implementation } of services) {
     for (const [name, def] of Object.entries(definition)) {
-      if (def.requestStream || def.responseStream) continue;
       const handler = implementation[name];
-      if (typeof handler !== 'function') continue;
-      methods.set(def.path, {
-        decode: def.requestDeserialize as (bytes: Buffer) => unknown,
-        encode: def.responseSerialize as (res: unknown) => Buffer,
-        handler: handler as handleUnaryCall<unknown, unknown>,
-      });
+      if (typeof handler !== 'function' || def.requestStream !== def.responseStream) continue;
+      const codec = { decode: def.requestDeserialize as (bytes: Buffer) => unknown, encode: def.responseSerialize as (res: unknown) => Buffer };
+      if (def.requestStream) methods.set(def.path, { ...codec, kind: 'bidi', handler: handler as handleBidiStreamingCall<unknown, unknown> });
+      else methods.set(def.path, { ...codec, kind: 'unary', handler: handler as handleUnaryCall<unknown, unknown> });
     }
   }
   const stats: UnaryFastPathStats = { calls: 0 };
@@ -165,7 +153,13 @@ export function installUnaryFastPath(
       return;
     }
     stats.calls++;
-    serve(stream, headers, method, maxReceiveBytes);
+    if (method.kind === 'unary') {
+      serveUnary(stream, headers, method, maxReceiveBytes);
+      return;
+    }
+    stream.on('error', () => {});
+    const call = new FastDuplexCall(stream, callMetadata(headers), method.decode, method.encode, maxReceiveBytes);
+    method.handler(call as unknown as Parameters<typeof method.handler>[0]);
   };
   return stats;
 }

@@ -1,0 +1,33 @@
+/**
+ * gRPC over HTTP/2 on the server side, the pieces the fast paths share: response headers, the
+ * 5-byte message framing, and statuses as trailers (gRPC's PROTOCOL-HTTP2 specification).
+ */
+import type { ServerHttp2Stream } from 'node:http2';
+
+/** Headers of every response. */
+export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+
+/** grpc-message is percent-encoded outside printable ASCII (and `%` itself). */
+export function encodeGrpcMessage(text: string): string {
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(text)) return text;
+  let out = '';
+  for (const byte of Buffer.from(text, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** `body` as one uncompressed length-prefixed message. */
+export function frameMessage(body: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(5 + body.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(body.length, 1);
+  body.copy(framed, 5);
+  return framed;
+}
+
+/** Answers with a status and nothing else (a trailers-only response). */
+export function respondWithStatus(stream: ServerHttp2Stream, code: number, details: string): void {
+  if (stream.destroyed || stream.closed || stream.headersSent) return;
+  stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, { endStream: true });
+}
