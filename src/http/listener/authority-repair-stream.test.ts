@@ -1,20 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RequestHeaderRewriter } from './authority-repair-stream.js';
-
-const hex = (s: string): Buffer => Buffer.from(s, 'hex');
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const BAD = hex('418f9d29aee30c044eae05c0b86e09975f'); // :authority http://127.0.0.1:2379 (Huffman)
-const GOOD = Buffer.concat([hex('410e'), Buffer.from('127.0.0.1:2379')]);
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(streamId, 5);
-  return Buffer.concat([h, payload]);
-}
+import { PLAIN_AUTHORITY, PREFACE, URL_AUTHORITY, frame, hex } from './test-frames.js';
 
 function rewrite(input: Buffer, chunkSize: number): Buffer {
   const out: Buffer[] = [];
@@ -27,28 +14,28 @@ const settings = frame(0x4, 0, 0, hex('000300000064'));
 const data = frame(0x0, 0x1, 1, Buffer.from('0000000002abcd', 'hex'));
 
 test('repairs a header block and passes every other byte through, however the input is chunked', () => {
-  const input = Buffer.concat([PREFACE, settings, frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), BAD])), data]);
-  const expected = Buffer.concat([PREFACE, settings, frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), GOOD])), data]);
+  const input = Buffer.concat([PREFACE, settings, frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), URL_AUTHORITY])), data]);
+  const expected = Buffer.concat([PREFACE, settings, frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), PLAIN_AUTHORITY])), data]);
   for (const size of [1, 2, 7, 9, 10, 64, input.length]) assert.deepEqual(rewrite(input, size), expected, `chunks of ${size}`);
 });
 
 test('a block split over CONTINUATION frames, padded and with priority, becomes one HEADERS frame', () => {
-  const padded = Buffer.concat([Buffer.from([3]), hex('8000000310'), hex('8386'), BAD.subarray(0, 5), Buffer.alloc(3)]);
+  const padded = Buffer.concat([Buffer.from([3]), hex('8000000310'), hex('8386'), URL_AUTHORITY.subarray(0, 5), Buffer.alloc(3)]);
   const input = Buffer.concat([
     PREFACE,
     frame(0x1, 0x8 | 0x20 | 0x1, 3, padded),
-    frame(0x9, 0, 3, BAD.subarray(5, 10)),
-    frame(0x9, 0x4, 3, BAD.subarray(10)),
+    frame(0x9, 0, 3, URL_AUTHORITY.subarray(5, 10)),
+    frame(0x9, 0x4, 3, URL_AUTHORITY.subarray(10)),
   ]);
-  const expected = Buffer.concat([PREFACE, frame(0x1, 0x20 | 0x1 | 0x4, 3, Buffer.concat([hex('8000000310'), hex('8386'), GOOD]))]);
+  const expected = Buffer.concat([PREFACE, frame(0x1, 0x20 | 0x1 | 0x4, 3, Buffer.concat([hex('8000000310'), hex('8386'), PLAIN_AUTHORITY]))]);
   for (const size of [1, 5, input.length]) assert.deepEqual(rewrite(input, size), expected, `chunks of ${size}`);
 });
 
 test('blocks that need no repair are forwarded byte for byte', () => {
   const input = Buffer.concat([
     PREFACE,
-    frame(0x1, 0x0, 1, Buffer.concat([hex('8386'), GOOD.subarray(0, 4)])),
-    frame(0x9, 0x4, 1, GOOD.subarray(4)),
+    frame(0x1, 0x0, 1, Buffer.concat([hex('8386'), PLAIN_AUTHORITY.subarray(0, 4)])),
+    frame(0x9, 0x4, 1, PLAIN_AUTHORITY.subarray(4)),
     data,
   ]);
   assert.deepEqual(rewrite(input, 3), input);

@@ -1,20 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FirstRequestScanner } from './first-request-probe.js';
-
-const hex = (s: string): Buffer => Buffer.from(s, 'hex');
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const BAD = hex('418f9d29aee30c044eae05c0b86e09975f'); // :authority http://127.0.0.1:2379 (Huffman)
-const GOOD = Buffer.concat([hex('410e'), Buffer.from('127.0.0.1:2379')]);
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const h = Buffer.alloc(9);
-  h.writeUIntBE(payload.length, 0, 3);
-  h[3] = type;
-  h[4] = flags;
-  h.writeUInt32BE(streamId, 5);
-  return Buffer.concat([h, payload]);
-}
+import { PLAIN_AUTHORITY, PREFACE, URL_AUTHORITY, frame, hex } from './test-frames.js';
 
 const clientSettings = frame(0x4, 0, 0, hex('000300000064'));
 const ack = frame(0x4, 0x1, 0, Buffer.alloc(0));
@@ -28,7 +15,7 @@ function scan(input: Buffer, chunkSize: number): FirstRequestScanner {
 }
 
 test('the first SETTINGS ACK is removed, every other byte is held in order, however the input is chunked', () => {
-  const block = frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), GOOD]));
+  const block = frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), PLAIN_AUTHORITY]));
   const input = Buffer.concat([PREFACE, clientSettings, windowUpdate, ack, block, data, ack]);
   for (const size of [1, 5, 9, 24, 40, input.length]) {
     const s = scan(input, size);
@@ -39,15 +26,15 @@ test('the first SETTINGS ACK is removed, every other byte is held in order, howe
 });
 
 test('a URL authority in the first block, split over CONTINUATION and padded, needs the rewriter', () => {
-  const padded = Buffer.concat([Buffer.from([2]), hex('8386'), BAD.subarray(0, 6), Buffer.alloc(2)]);
-  const input = Buffer.concat([PREFACE, clientSettings, frame(0x1, 0x8, 3, padded), frame(0x9, 0x4, 3, BAD.subarray(6))]);
+  const padded = Buffer.concat([Buffer.from([2]), hex('8386'), URL_AUTHORITY.subarray(0, 6), Buffer.alloc(2)]);
+  const input = Buffer.concat([PREFACE, clientSettings, frame(0x1, 0x8, 3, padded), frame(0x9, 0x4, 3, URL_AUTHORITY.subarray(6))]);
   const s = scan(input, 7);
   assert.equal(s.ackSeen, false);
   assert.equal(s.needsRepair(), true);
 });
 
 test('until the first header block is complete there is no verdict, and partial frames are held', () => {
-  const block = frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), GOOD]));
+  const block = frame(0x1, 0x4, 1, Buffer.concat([hex('8386'), PLAIN_AUTHORITY]));
   const input = Buffer.concat([PREFACE, clientSettings, ack, block]);
   const s = scan(input.subarray(0, input.length - 3), 10);
   assert.equal(s.needsRepair(), undefined);
