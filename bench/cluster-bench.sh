@@ -9,6 +9,8 @@
 set -uo pipefail
 rounds=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 bin=${ETCDBENCH:-/tmp/etcdbench}
 etcd=${E2E_ETCD_BIN:-/usr/bin/etcd}
 [ -x "$bin" ] || { echo "no $bin: run /work/shared/bench/build.sh first" >&2; exit 2; }
@@ -17,14 +19,6 @@ work=$(mktemp -d /tmp/cluster-bench.XXXXXX)
 cleanup() { [ -f "$work/pids" ] && while read -r p; do kill -9 "$p" 2>/dev/null; done <"$work/pids"; rm -rf "$work"; }
 trap cleanup EXIT
 
-# free_ports N: N ports the kernel just handed out on 127.0.0.1 (fixed ports would collide with
-# another run of this script, and silently measure its clusters).
-free_ports() {
-  python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 
 # start_cluster KIND: three members on free ports; prints their client endpoints.
 start_cluster() {

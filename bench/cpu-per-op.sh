@@ -14,6 +14,8 @@ workload=${2:-put}
 clients=${3:-100}
 total=${4:-10000}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 bench=${ETCDBENCH:-/tmp/etcdbench}
 etcd=${E2E_ETCD_BIN:-/usr/bin/etcd}
 [ -x "$bench" ] || { echo "no $bench: run ../shared/bench/build.sh first" >&2; exit 2; }
@@ -22,12 +24,6 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_ports() {
-  python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-for s in ss: s.bind(("127.0.0.1",0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
-}
 
 # cpu_ticks PID...: user + system clock ticks of the processes.
 cpu_ticks() {

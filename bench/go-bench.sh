@@ -12,15 +12,10 @@
 set -euo pipefail
 rounds=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED_BENCH:-$root/../shared/bench}
-etcd_bin=${ETCD_BIN:-/usr/bin/etcd}
-export ETCDBENCH=${ETCDBENCH:-/tmp/etcdbench}
 mem_keys=${MEM_KEYS:-1000000}
-export ETCDCTL_API=3
-
-[ -x "$ETCDBENCH" ] || "$shared/build.sh" "$ETCDBENCH"
-[ -x "$etcd_bin" ] || { echo "no $etcd_bin: apt-get install etcd-server" >&2; exit 2; }
-command -v etcdctl >/dev/null || { echo "no etcdctl: apt-get install etcd-client" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+need_tools
 etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
 [ -f "$etcdts_main" ] || (cd "$root" && npm run build >/dev/null)
 
@@ -32,28 +27,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-# start NAME CLIENT_PORT PEER_PORT COMMAND...: starts a one-member cluster; sets started_pid.
-start() {
-  local name=$1 cport=$2 pport=$3; shift 3
-  rm -rf "${work:?}/$name"
-  "$@" --name "$name" --data-dir "$work/$name" \
-    --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
-    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-    --initial-cluster "$name=http://127.0.0.1:$pport" >"$work/$name.log" 2>&1 &
-  started_pid=$!
-  pids+=("$started_pid")
-  for _ in $(seq 1 100); do
-    if etcdctl --endpoints "127.0.0.1:$cport" --dial-timeout 1s --command-timeout 2s put /go-bench-ready x >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$started_pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "$name did not become ready; its log:" >&2
-  tail -20 "$work/$name.log" >&2
-  return 1
-}
 
 stop() {
   kill "$1" 2>/dev/null || true
@@ -80,9 +53,9 @@ bench() {
   rows+=("$(printf '%-44s %14s %14s %12s' "$label" "${qa:-n/a}" "${qb:-n/a}" "${r:-n/a}")")
 }
 
-start ts 32379 32380 "${ts[@]}"
+start_single ts 32379 32380 "${ts[@]}"
 ts_pid=$started_pid
-start ref 22379 22380 "$etcd_bin"
+start_single ref 22379 22380 "$etcd_bin"
 etcd_pid=$started_pid
 
 bench "put, 1 client" --workload put --clients 1 --conns 1 --total 2000
@@ -106,10 +79,10 @@ if [ "${SKIP_MEMORY:-}" != 1 ]; then
     echo "   keys: $(etcdctl --endpoints "127.0.0.1:$port" --command-timeout 60s get /mem/ --prefix --limit 1 -w json | sed -n 's/.*"count":\([0-9]*\).*/\1/p')" >&2
     rss_kib "$pid"
   }
-  start ts 32379 32380 "${ts[@]}"
+  start_single ts 32379 32380 "${ts[@]}"
   ts_rss=$(load etcd-ts 32379 "$started_pid")
   stop "$started_pid"
-  start ref 22379 22380 "$etcd_bin"
+  start_single ref 22379 22380 "$etcd_bin"
   etcd_rss=$(load etcd 22379 "$started_pid")
   stop "$started_pid"
   mem_row=$(printf '%-44s %14s %14s %12s' "RSS after $mem_keys keys x 256 B (MiB)" "$((ts_rss / 1024))" "$((etcd_rss / 1024))" \

@@ -15,15 +15,10 @@
 # Servers: real etcd on 127.0.0.1:22379/22380, etcd-ts on 32379/32380, fresh data directories.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-shared=${SHARED_BENCH:-$root/../shared/bench}
-etcd_bin=${ETCD_BIN:-/usr/bin/etcd}
-export ETCDBENCH=${ETCDBENCH:-/tmp/etcdbench}
 fanout_watchers=${FANOUT_WATCHERS:-10000}
-export ETCDCTL_API=3
-
-[ -x "$ETCDBENCH" ] || "$shared/build.sh" "$ETCDBENCH"
-[ -x "$etcd_bin" ] || { echo "no $etcd_bin: apt-get install etcd-server" >&2; exit 2; }
-command -v etcdctl >/dev/null || { echo "no etcdctl: apt-get install etcd-client" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+need_tools
 etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
 fanout=$root/dist/bench/watch-fanout.js
 [ -f "$etcdts_main" ] && [ -f "$fanout" ] || (cd "$root" && npm run build >/dev/null)
@@ -37,31 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME CLIENT_PORT PEER_PORT COMMAND...: starts a one-member cluster and waits for a put.
-start() {
-  local name=$1 cport=$2 pport=$3; shift 3
-  "$@" --name "$name" --data-dir "$work/$name" \
-    --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
-    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
-    --initial-cluster "$name=http://127.0.0.1:$pport" >"$work/$name.log" 2>&1 &
-  local pid=$!
-  pids+=("$pid")
-  for _ in $(seq 1 100); do
-    if etcdctl --endpoints "127.0.0.1:$cport" --dial-timeout 1s --command-timeout 2s put /bench-ready x >/dev/null 2>&1; then
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  echo "$name did not become ready; its log:" >&2
-  tail -20 "$work/$name.log" >&2
-  return 1
-}
-
 A=127.0.0.1:32379
 B=127.0.0.1:22379
-start ts 32379 32380 node "$etcdts_main"
-start ref 22379 22380 "$etcd_bin"
+start_single ts 32379 32380 node "$etcdts_main"
+start_single ref 22379 22380 "$etcd_bin"
 
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }

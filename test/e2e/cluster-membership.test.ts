@@ -69,9 +69,10 @@ for (const kind of ['etcd-ts', 'etcd'] as MemberKind[]) {
         added = await etcdctl(eps, ['member', 'add', 'newbie', '--learner', `--peer-urls=${peerUrl}`]);
         return added.code === 0;
       });
-      const addedId = /^Member ([0-9a-f]+) added to cluster ([0-9a-f]+)$/m.exec(added.stdout);
+      const addedId = /^Member\s+([0-9a-f]+) added to cluster\s+([0-9a-f]+)$/m.exec(added.stdout);
       assert.ok(addedId !== null, added.stdout);
       assert.equal(addedId[2], cluster.expectedClusterId.toString(16));
+      // etcdctl prints IDs with %16x: shorter ones are padded with spaces.
       const config = printedConfig(added.stdout);
       assert.equal(config.ETCD_NAME, 'newbie');
       assert.equal(config.ETCD_INITIAL_ADVERTISE_PEER_URLS, peerUrl);
@@ -107,7 +108,7 @@ for (const kind of ['etcd-ts', 'etcd'] as MemberKind[]) {
         promoted = r.stdout;
         return r.code === 0;
       });
-      assert.match(promoted, new RegExp(`^Member ${addedId[1]} promoted in cluster ${addedId[2]}$`, 'm'));
+      assert.match(promoted, new RegExp(`^Member\\s+${addedId[1]} promoted in cluster\\s+${addedId[2]}$`, 'm'));
       listed = await memberList(eps);
       assert.equal(listed.length, 4);
       assert.ok(listed.every((m) => m.isLearner !== true), 'no learner left');
@@ -121,14 +122,14 @@ for (const kind of ['etcd-ts', 'etcd'] as MemberKind[]) {
 
       const updated = await etcdctl(eps, ['member', 'update', addedId[1]!, `--peer-urls=${peerUrl}`]);
       assert.equal(updated.code, 0, updated.stderr);
-      assert.match(updated.stdout, new RegExp(`^Member ${addedId[1]} updated in cluster ${addedId[2]}$`, 'm'));
+      assert.match(updated.stdout, new RegExp(`^Member\\s+${addedId[1]} updated in cluster\\s+${addedId[2]}$`, 'm'));
       const taken = await etcdctl(eps, ['member', 'update', addedId[1]!, `--peer-urls=${cluster.members[0]!.peerUrl}`]);
       assert.notEqual(taken.code, 0);
       assert.match(taken.stderr, /etcdserver: Peer URLs already exists/);
 
       const removed = await etcdctl(eps, ['member', 'remove', addedId[1]!]);
       assert.equal(removed.code, 0, removed.stderr);
-      assert.match(removed.stdout, new RegExp(`^Member ${addedId[1]} removed from cluster ${addedId[2]}$`, 'm'));
+      assert.match(removed.stdout, new RegExp(`^Member\\s+${addedId[1]} removed from cluster\\s+${addedId[2]}$`, 'm'));
       await retry('the removed member stopping by itself', 20_000, () => Promise.resolve(!learner!.running));
       listed = await memberList(eps);
       assert.deepEqual(listed.map((m) => m.name).sort(), ['v0', 'v1', 'v2']);
