@@ -8,15 +8,9 @@
 
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { CONTINUATION, END_HEADERS, FRAME_HEADER_LENGTH, HEADERS, PADDED, PREFACE_LENGTH, headersFragment } from './h2-frame.js';
 import { rewriteAuthorityInBlock } from './hpack-authority.js';
 
-const PREFACE_LENGTH = 24;
-const FRAME_HEADER_LENGTH = 9;
-const HEADERS = 0x1;
-const CONTINUATION = 0x9;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
 /** The smallest SETTINGS_MAX_FRAME_SIZE a server may have (RFC 9113 §6.5.2). */
 const MAX_FRAME = 16384;
 
@@ -120,22 +114,12 @@ export class RequestHeaderRewriter {
     const flags = header[4]!;
     if (type === HEADERS) {
       this.flushBlockUnchanged();
-      let start = 0;
-      let end = payload.length;
-      if ((flags & PADDED) !== 0) {
-        start = 1;
-        end -= payload[0] ?? 0;
-      }
-      let priority: Buffer | undefined;
-      if ((flags & PRIORITY) !== 0) {
-        priority = payload.subarray(start, start + 5);
-        start += 5;
-      }
-      if (end < start) {
+      const parts = headersFragment(flags, payload);
+      if (parts === undefined) {
         this.emit(Buffer.concat([header, payload]));
         return;
       }
-      this.block = { streamId: header.readUInt32BE(5) & 0x7fffffff, flags, priority, fragments: [payload.subarray(start, end)], frames: [header, payload] };
+      this.block = { streamId: header.readUInt32BE(5) & 0x7fffffff, flags, priority: parts.priority, fragments: [parts.fragment], frames: [header, payload] };
     } else {
       this.block!.fragments.push(payload);
       this.block!.frames.push(header, payload);

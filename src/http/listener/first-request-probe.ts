@@ -14,17 +14,9 @@
  */
 
 import type { Socket } from 'node:net';
+import { ACK, CONTINUATION, END_HEADERS, FRAME_HEADER_LENGTH, HEADERS, PREFACE_LENGTH, SETTINGS, headersFragment } from './h2-frame.js';
 import { rewriteAuthorityInBlock } from './hpack-authority.js';
 
-const PREFACE_LENGTH = 24;
-const FRAME_HEADER_LENGTH = 9;
-const HEADERS = 0x1;
-const SETTINGS = 0x4;
-const CONTINUATION = 0x9;
-const ACK = 0x1;
-const END_HEADERS = 0x4;
-const PADDED = 0x8;
-const PRIORITY = 0x20;
 
 /** An empty SETTINGS frame on stream 0. */
 export const EMPTY_SETTINGS_FRAME = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
@@ -111,14 +103,7 @@ export class FirstRequestScanner {
     this.keep(frame);
     if (this.blockComplete) return;
     if (type === HEADERS && this.fragments === undefined) {
-      let start = 0;
-      let end = payload.length;
-      if ((flags & PADDED) !== 0) {
-        start = 1;
-        end -= payload[0] ?? 0;
-      }
-      if ((flags & PRIORITY) !== 0) start += 5;
-      this.fragments = [end >= start ? payload.subarray(start, end) : Buffer.alloc(0)];
+      this.fragments = [headersFragment(flags, payload)?.fragment ?? Buffer.alloc(0)];
       this.blockComplete = (flags & END_HEADERS) !== 0;
     } else if (type === CONTINUATION && this.fragments !== undefined) {
       this.fragments.push(payload);
