@@ -25,7 +25,8 @@ import {
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
 import { FastDuplexCall } from './fast-duplex-call.js';
-import { frameMessage, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { frameMessage, MESSAGE_PREFIX_BYTES, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
 
 /** One method served by the fast path: a unary one, or one streaming both ways. */
 type FastMethod = {
@@ -40,7 +41,6 @@ export interface UnaryFastPathStats {
 
 type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
-const FRAME_HEADER = 5;
 const NO_METADATA = new Metadata();
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' };
 const RESPOND_OPTIONS = { waitForTrailers: true };
@@ -70,7 +70,7 @@ function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, met
     if (refused) return;
     received += chunk.length;
     chunks.push(chunk);
-    if (!checked && received >= FRAME_HEADER) {
+    if (!checked && received >= MESSAGE_PREFIX_BYTES) {
       checked = true;
       const head = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       const length = head.readUInt32BE(1);
@@ -78,23 +78,23 @@ function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, met
         refused = true;
         chunks.length = 0;
         // grpc-go's words, which etcd's clients see from real etcd.
-        respondWithStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${maxReceiveBytes})`);
+        respondWithStatus(stream, GrpcStatus.RESOURCE_EXHAUSTED, receivedTooLargeText(length, maxReceiveBytes));
       }
     }
   });
   stream.on('end', () => {
     if (refused) return;
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received);
-    if (body.length < FRAME_HEADER || body.length !== FRAME_HEADER + body.readUInt32BE(1)) {
+    if (body.length < MESSAGE_PREFIX_BYTES || body.length !== MESSAGE_PREFIX_BYTES + body.readUInt32BE(1)) {
       const why = body.length === 0 ? 'grpc: error while receiving request: EOF' : 'grpc: error unmarshalling request: unexpected EOF';
       respondWithStatus(stream, GrpcStatus.INTERNAL, why);
       return;
     }
     if (body[0] !== 0) {
-      respondWithStatus(stream, GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
+      respondWithStatus(stream, GrpcStatus.INTERNAL, COMPRESSED_WITHOUT_ENCODING_TEXT);
       return;
     }
-    const request = method.decode(body.subarray(FRAME_HEADER));
+    const request = method.decode(body.subarray(MESSAGE_PREFIX_BYTES));
     const call = { request, metadata: callMetadata(headers) } as unknown as ServerUnaryCall<unknown, unknown>;
     method.handler(call, (err, res) => {
       if (err !== null && err !== undefined) {

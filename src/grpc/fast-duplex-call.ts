@@ -10,9 +10,9 @@ import { EventEmitter } from 'node:events';
 import type { Metadata } from '@grpc/grpc-js';
 import type { ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
-import { encodeGrpcMessage, frameMessage, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { encodeGrpcMessage, frameMessage, MESSAGE_PREFIX_BYTES, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
 
-const FRAME_HEADER = 5;
 
 /** A status as handlers emit it (grpc-js's shape). */
 interface StatusLike {
@@ -89,19 +89,19 @@ export class FastDuplexCall extends EventEmitter {
     if (this.ended) return;
     let buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
     this.pending = undefined;
-    while (buf.length >= FRAME_HEADER && !this.ended) {
+    while (buf.length >= MESSAGE_PREFIX_BYTES && !this.ended) {
       const length = buf.readUInt32BE(1);
       if (length > this.maxReceiveBytes) {
-        this.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `grpc: received message larger than max (${length} vs. ${this.maxReceiveBytes})` });
+        this.emit('error', { code: GrpcStatus.RESOURCE_EXHAUSTED, details: receivedTooLargeText(length, this.maxReceiveBytes) });
         return;
       }
-      if (buf.length < FRAME_HEADER + length) break;
+      if (buf.length < MESSAGE_PREFIX_BYTES + length) break;
       if (buf[0] !== 0) {
-        this.emit('error', { code: GrpcStatus.INTERNAL, details: 'grpc: compressed flag set with identity or empty encoding' });
+        this.emit('error', { code: GrpcStatus.INTERNAL, details: COMPRESSED_WITHOUT_ENCODING_TEXT });
         return;
       }
-      const body = buf.subarray(FRAME_HEADER, FRAME_HEADER + length);
-      buf = buf.subarray(FRAME_HEADER + length);
+      const body = buf.subarray(MESSAGE_PREFIX_BYTES, MESSAGE_PREFIX_BYTES + length);
+      buf = buf.subarray(MESSAGE_PREFIX_BYTES + length);
       this.emit('data', this.decode(body));
     }
     if (buf.length > 0 && !this.ended) this.pending = Buffer.from(buf);

@@ -4,6 +4,9 @@
  */
 import type { ServerHttp2Stream } from 'node:http2';
 
+/** Bytes before each message: compressed flag and 32-bit length. */
+export const MESSAGE_PREFIX_BYTES = 5;
+
 /** Headers of every response. */
 export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
 
@@ -19,10 +22,10 @@ export function encodeGrpcMessage(text: string): string {
 
 /** `body` as one uncompressed length-prefixed message. */
 export function frameMessage(body: Buffer): Buffer {
-  const framed = Buffer.allocUnsafe(5 + body.length);
+  const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + body.length);
   framed[0] = 0;
   framed.writeUInt32BE(body.length, 1);
-  body.copy(framed, 5);
+  body.copy(framed, MESSAGE_PREFIX_BYTES);
   return framed;
 }
 

@@ -21,10 +21,18 @@ type PartialStatus = Parameters<ServerInterceptingCallInterface['sendStatus']>[0
 const RECEIVED_TOO_LARGE = /^Received message larger than max \((\d+) vs\.? (\d+)\)$/;
 const SENT_TOO_LARGE = /^Sent message larger than max \((\d+) vs\.? (\d+)\)$/;
 
+/** grpc-go's text for a request of `length` bytes above the receive limit `max`. */
+export function receivedTooLargeText(length: number | string, max: number | string): string {
+  return `grpc: received message larger than max (${length} vs. ${max})`;
+}
+
+/** grpc-go's text for a message with the compressed flag on a call without an encoding. */
+export const COMPRESSED_WITHOUT_ENCODING_TEXT = 'grpc: compressed flag set with identity or empty encoding';
+
 /** grpc-go's text for a grpc-js RESOURCE_EXHAUSTED text, or undefined when it has no counterpart. */
 export function grpcGoResourceExhaustedText(details: string): string | undefined {
   let m = RECEIVED_TOO_LARGE.exec(details);
-  if (m !== null) return `grpc: received message larger than max (${m[1]} vs. ${m[2]})`;
+  if (m !== null) return receivedTooLargeText(m[1]!, m[2]!);
   m = SENT_TOO_LARGE.exec(details);
   if (m !== null) return `grpc: trying to send message larger than max (${m[1]} vs. ${m[2]})`;
   return undefined;
