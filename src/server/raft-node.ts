@@ -407,8 +407,10 @@ export class RaftNode {
         this.stats.entriesSaved += rd.entries.length;
       }
       await raftStorage.save(rd.hardState ?? EMPTY_HARD_STATE, rd.entries, rd.mustSync);
-      if (rd.entries.length > 0) this.persistedIndex = rd.entries[rd.entries.length - 1]!.index;
-      if (rd.entries.length > 0) fp.hit('after-save');
+      if (rd.entries.length > 0) {
+        this.persistedIndex = rd.entries[rd.entries.length - 1]!.index;
+        fp.hit('after-save');
+      }
       if (raftStorage.wal.stats.cuts !== this.cutsSeen) {
         // A new segment may push an old one past --max-wals (etcd's purge would delete it).
         this.cutsSeen = raftStorage.wal.stats.cuts;
