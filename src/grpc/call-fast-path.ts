@@ -95,7 +95,12 @@ function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, met
       return;
     }
     const request = method.decode(body.subarray(MESSAGE_PREFIX_BYTES));
-    const call = { request, metadata: callMetadata(headers) } as unknown as ServerUnaryCall<unknown, unknown>;
+    // `cancelled` as grpc-js keeps it: set when the stream closes before it was answered.
+    const state = { request, metadata: callMetadata(headers), cancelled: false };
+    stream.once('close', () => {
+      state.cancelled = true;
+    });
+    const call = state as unknown as ServerUnaryCall<unknown, unknown>;
     method.handler(call, (err, res) => {
       if (err !== null && err !== undefined) {
         const status = err as { code?: number; details?: string; message?: string };

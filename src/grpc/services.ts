@@ -71,9 +71,9 @@ export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions
       definition: kv,
       implementation: {
         Range: unaryHandler(kv.Range.path, (r, md) => server.range(r, md), logger),
-        Put: unaryHandler(kv.Put.path, (r, md) => server.put(r, md), logger),
-        DeleteRange: unaryHandler(kv.DeleteRange.path, (r, md) => server.deleteRange(r, md), logger),
-        Txn: unaryHandler(kv.Txn.path, (r, md) => server.txn(r, md), logger),
+        Put: unaryHandler(kv.Put.path, (r, md, call) => server.put(r, md, call), logger),
+        DeleteRange: unaryHandler(kv.DeleteRange.path, (r, md, call) => server.deleteRange(r, md, call), logger),
+        Txn: unaryHandler(kv.Txn.path, (r, md, call) => server.txn(r, md, call), logger),
         Compact: unaryHandler(kv.Compact.path, (r) => server.compact(r), logger),
       },
     },

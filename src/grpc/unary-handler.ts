@@ -4,14 +4,16 @@
  */
 import type { Metadata, ServerUnaryCall, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '../pkg/logger.js';
+import type { CallState } from '../server/server-api.js';
 import { callErrorStatus } from './call-status.js';
 import { UndecodableRequest } from './request-decoding.js';
 
 /**
  * The handler for `method` (its gRPC path names it in logs), which also gets the call's metadata
- * (its auth token). Per call: one promise and two closures.
+ * (its auth token) and the call itself (`cancelled` once the client gave up). Per call: one
+ * promise and two closures.
  */
-export function unaryHandler<Req, Res>(path: string, method: (req: Req, md: Metadata) => Promise<Res>, logger: Logger): handleUnaryCall<Req | UndecodableRequest, Res> {
+export function unaryHandler<Req, Res>(path: string, method: (req: Req, md: Metadata, call: CallState) => Promise<Res>, logger: Logger): handleUnaryCall<Req | UndecodableRequest, Res> {
   return (call: ServerUnaryCall<Req | UndecodableRequest, Res>, callback: sendUnaryData<Res>): void => {
     const req = call.request;
     if (req instanceof UndecodableRequest) {
@@ -20,7 +22,7 @@ export function unaryHandler<Req, Res>(path: string, method: (req: Req, md: Meta
     }
     let pending: Promise<Res>;
     try {
-      pending = method(req, call.metadata);
+      pending = method(req, call.metadata, call);
     } catch (err) {
       callback(callErrorStatus(err, path, logger));
       return;

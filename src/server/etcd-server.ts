@@ -58,7 +58,7 @@ import type { V2Outcome } from '../v2store/index.js';
 import { ReadIndexBatcher } from './read-index.js';
 import { pickTransferee, transferLeadership } from './leader-transfer.js';
 import { installSnapshot, type BackendState } from './snapshot-install.js';
-import type { EtcdServerApi, ServerLimits } from './server-api.js';
+import type { CallState, EtcdServerApi, ServerLimits } from './server-api.js';
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from './validate/index.js';
 
 /** etcd refuses proposals when applying falls this far behind committing (maxGapBetweenApplyAndCommitIndex). */
@@ -768,7 +768,7 @@ export class EtcdServer implements EtcdServerApi {
    * refused when applying lags committing by more than 5000 entries, or when the encoded request
    * exceeds --max-request-bytes; times out after the request timeout.
    */
-  private async propose(r: pb.InternalRaftRequest, md?: RequestMetadata): Promise<ApplyResult> {
+  private async propose(r: pb.InternalRaftRequest, md?: RequestMetadata, call?: CallState): Promise<ApplyResult> {
     this.checkServing();
     const node = this.raftNode;
     if (node.committedIndex > node.appliedIndex + MAX_APPLY_LAG) throw rpcError('too-many-requests');
@@ -779,11 +779,11 @@ export class EtcdServer implements EtcdServerApi {
     if (data.length > this.cfg.maxRequestBytes) throw rpcError('request-too-large');
     const result = this.wait.register(id);
     this.timeouts.add(id);
-    node.propose(data, id);
+    node.propose(data, id, call);
     const res = await result;
     if (res.err !== undefined) {
       // Checked at an auth revision that changed before it applied: check again (etcd's raftRequest).
-      if (res.err.code === 'auth-old-revision') return this.propose(r, md);
+      if (res.err.code === 'auth-old-revision') return this.propose(r, md, call);
       throw res.err;
     }
     return res;
@@ -899,28 +899,28 @@ export class EtcdServer implements EtcdServerApi {
     return r.resp;
   }
 
-  async put(req: pb.PutRequest, md?: RequestMetadata): Promise<pb.PutResponse> {
+  async put(req: pb.PutRequest, md?: RequestMetadata, call?: CallState): Promise<pb.PutResponse> {
     await this.whenReady();
     await this.checkQuota(this.quota.costPut(req));
     const invalid = checkPutRequest(req);
     if (invalid !== undefined) throw invalid;
-    const res = await this.propose({ ID: 0n, put: req }, md);
+    const res = await this.propose({ ID: 0n, put: req }, md, call);
     const resp = res.resp as pb.PutResponse;
     resp.header = this.fill(resp.header);
     return resp;
   }
 
-  async deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata): Promise<pb.DeleteRangeResponse> {
+  async deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata, call?: CallState): Promise<pb.DeleteRangeResponse> {
     await this.whenReady();
     const invalid = checkDeleteRequest(req);
     if (invalid !== undefined) throw invalid;
-    const res = await this.propose({ ID: 0n, deleteRange: req }, md);
+    const res = await this.propose({ ID: 0n, deleteRange: req }, md, call);
     const resp = res.resp as pb.DeleteRangeResponse;
     resp.header = this.fill(resp.header);
     return resp;
   }
 
-  async txn(req: pb.TxnRequest, md?: RequestMetadata): Promise<pb.TxnResponse> {
+  async txn(req: pb.TxnRequest, md?: RequestMetadata, call?: CallState): Promise<pb.TxnResponse> {
     await this.whenReady();
     const readonly = isTxnReadonly(req);
     if (!readonly) await this.checkQuota(this.quota.costTxn(req));
@@ -936,7 +936,7 @@ export class EtcdServer implements EtcdServerApi {
       r.resp.header = this.fill(r.resp.header);
       return r.resp;
     }
-    const res = await this.propose({ ID: 0n, txn: req }, md);
+    const res = await this.propose({ ID: 0n, txn: req }, md, call);
     const resp = res.resp as pb.TxnResponse;
     resp.header = this.fill(resp.header);
     return resp;

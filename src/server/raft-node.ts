@@ -17,6 +17,7 @@
 import { EntryType, isEmptySnapshot, type ConfChange, type ConfChangeV2, type ConfState, type Entry, type HardState, type Message, type Snapshot } from '../api/raftpb/types.js';
 import type { Logger } from '../pkg/logger.js';
 import { StateType, isStorageError, type MemoryStorage, type RawNode, type ReadState, type SoftState, type Status } from '../raft/index.js';
+import type { CallState } from './server-api.js';
 import { EntryDataSlab } from './entry-data-slab.js';
 import type { Failpoints } from './failpoints.js';
 import type { PeerSender } from './peer-sender.js';
@@ -115,6 +116,8 @@ export class RaftNode {
   private inboxMessages: Message[] = [];
   private proposals: Uint8Array[] = [];
   private proposalIds: bigint[] = [];
+  /** The calls of the queued proposals, when known. */
+  private proposalCalls: (CallState | undefined)[] = [];
   private confChanges: (ConfChange | ConfChangeV2)[] = [];
   private readRequests: Uint8Array[] = [];
   private transferTo = 0n;
@@ -182,11 +185,13 @@ export class RaftNode {
 
   /**
    * Queues a proposal of `data` (an encoded request whose ID is `id`) for the next turn. While
-   * no leader is known proposals stay queued (raft would drop them); see cancelQueued.
+   * no leader is known proposals stay queued (raft would drop them); see cancelQueued. One whose
+   * `call` is cancelled by then is dropped instead of proposed (its waiter expires).
    */
-  propose(data: Uint8Array, id: bigint): void {
+  propose(data: Uint8Array, id: bigint, call?: CallState): void {
     this.proposals.push(data);
     this.proposalIds.push(id);
+    this.proposalCalls.push(call);
     this.wake();
   }
 
@@ -196,7 +201,18 @@ export class RaftNode {
     if (i < 0) return false;
     this.proposalIds.splice(i, 1);
     this.proposals.splice(i, 1);
+    this.proposalCalls.splice(i, 1);
     return true;
+  }
+
+  /** Drops the queued proposals whose clients gave up. */
+  private dropAbandoned(): void {
+    const calls = this.proposalCalls;
+    if (!calls.some((c) => c?.cancelled === true)) return;
+    const keep = calls.map((c) => c?.cancelled !== true);
+    this.proposals = this.proposals.filter((_, i) => keep[i]);
+    this.proposalIds = this.proposalIds.filter((_, i) => keep[i]);
+    this.proposalCalls = calls.filter((_, i) => keep[i]);
   }
 
   /** Queues a membership change proposal. */
@@ -282,12 +298,14 @@ export class RaftNode {
     }
     // Without a leader raft drops proposals and reads: keep them until there is one.
     if (this.lead === 0n) return;
+    if (this.proposals.length > 0) this.dropAbandoned();
     if (this.proposals.length > 0) {
       const err = node.proposeBatch(this.proposals);
       // A refused batch (a leadership transfer is under way) is retried on a later turn.
       if (err === undefined) {
         this.proposals = [];
         this.proposalIds = [];
+        this.proposalCalls = [];
       } else if (this.o.logger.enabled('debug')) {
         this.o.logger.debug('proposals refused by raft; retrying', { reason: err, count: this.proposals.length });
       }

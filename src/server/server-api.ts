@@ -9,15 +9,22 @@ import type { AuthApi, RequestMetadata } from './auth-api.js';
 import type { LeaseApi } from './lease-api.js';
 import type { WatchApi } from './watch-api.js';
 
+/** The client's side of a call: `cancelled` once it gave up (reset the stream, passed its deadline). */
+export interface CallState {
+  readonly cancelled: boolean;
+}
+
 /**
  * The KV service: reads are linearizable unless `serializable`; writes go through raft. `md`
- * carries the call's auth token, checked only while authentication is enabled.
+ * carries the call's auth token, checked only while authentication is enabled. A write whose
+ * `call` is cancelled before it reaches raft (it waits while no leader is known) is never
+ * proposed, as etcd drops a proposal whose request context ended.
  */
 export interface KvApi {
   range(req: pb.RangeRequest, md?: RequestMetadata): Promise<pb.RangeResponse>;
-  put(req: pb.PutRequest, md?: RequestMetadata): Promise<pb.PutResponse>;
-  deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata): Promise<pb.DeleteRangeResponse>;
-  txn(req: pb.TxnRequest, md?: RequestMetadata): Promise<pb.TxnResponse>;
+  put(req: pb.PutRequest, md?: RequestMetadata, call?: CallState): Promise<pb.PutResponse>;
+  deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata, call?: CallState): Promise<pb.DeleteRangeResponse>;
+  txn(req: pb.TxnRequest, md?: RequestMetadata, call?: CallState): Promise<pb.TxnResponse>;
   compact(req: pb.CompactionRequest): Promise<pb.CompactionResponse>;
 }
 
