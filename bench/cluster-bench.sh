@@ -58,6 +58,10 @@ ts=$(start_cluster etcd-ts)
 if healthy "$ts" && [ "$(ETCDCTL_API=3 etcdctl --endpoints "$ts" member list 2>/dev/null | wc -l)" = 3 ]; then have_ts=1
 else have_ts=0; echo "etcd-ts: no 3-member cluster within 15 s; measuring real etcd only" >&2; fi
 
+export ETCDBENCH=$bin
+# The same unmeasured warm-up for both clusters (bench/lib.sh; WARMUP=0 for cold figures).
+if [ $have_ts = 1 ]; then warm_up "$ts" "$ref"; else warm_up "$ref"; fi
+
 run() { "$bin" --endpoints "$1" --prefix "/b$RANDOM/" "${@:2}" 2>/dev/null || echo '{}'; }
 results="$work/results.jsonl"
 bench() {

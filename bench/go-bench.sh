@@ -9,6 +9,7 @@
 # ETCDTS_MAIN (the etcd-ts entry point, default dist/src/bin/etcd-ts.js, built if missing).
 # Both servers run on this machine, one at a time under load, with fresh data directories:
 # real etcd on 127.0.0.1:22379/22380, etcd-ts (node dist/src/bin/etcd-ts.js) on 32379/32380.
+# Both get the same unmeasured warm-up first (bench/lib.sh warm_up; WARMUP=0 for cold figures).
 set -euo pipefail
 rounds=${1:-3}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +58,7 @@ start_single ts 32379 32380 "${ts[@]}"
 ts_pid=$started_pid
 start_single ref 22379 22380 "$etcd_bin"
 etcd_pid=$started_pid
+warm_up "$A" "$B"
 
 bench "put, 1 client" --workload put --clients 1 --conns 1 --total 2000
 bench "put, 100 clients / 10 conns" --workload put --clients 100 --conns 10 --total 20000

@@ -12,7 +12,8 @@
 # Environment: ETCD_BIN (default /usr/bin/etcd), ETCDBENCH (default /tmp/etcdbench, built if
 # missing), SHARED_BENCH (default ../shared/bench), ETCDTS_MAIN (default
 # dist/src/bin/etcd-ts.js, built if missing), FANOUT_WATCHERS (default 10000).
-# Servers: real etcd on 127.0.0.1:22379/22380, etcd-ts on 32379/32380, fresh data directories.
+# Servers: real etcd on 127.0.0.1:22379/22380, etcd-ts on 32379/32380, fresh data directories,
+# the same unmeasured warm-up for both (bench/lib.sh warm_up; WARMUP=0 for cold figures).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 fanout_watchers=${FANOUT_WATCHERS:-10000}
@@ -36,6 +37,7 @@ A=127.0.0.1:32379
 B=127.0.0.1:22379
 start_single ts 32379 32380 node "$etcdts_main"
 start_single ref 22379 22380 "$etcd_bin"
+warm_up "$A" "$B"
 
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'; }

@@ -27,6 +27,7 @@ import { GrpcStatus } from '../api/rpctypes/index.js';
 import { FastDuplexCall } from './fast-duplex-call.js';
 import { frameMessage, MESSAGE_PREFIX_BYTES, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
 import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
+import { sendTrailersNow } from './prompt-trailers.js';
 
 /** One method served by the fast path: a unary one, or one streaming both ways. */
 type FastMethod = {
@@ -55,7 +56,7 @@ function callMetadata(headers: IncomingHttpHeaders): Metadata {
 function answerMessage(stream: ServerHttp2Stream, body: Buffer): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond(RESPONSE_HEADERS, RESPOND_OPTIONS);
-  stream.once('wantTrailers', () => stream.sendTrailers(OK_TRAILERS));
+  stream.once('wantTrailers', () => sendTrailersNow(stream, OK_TRAILERS));
   stream.end(frameMessage(body));
 }
 
