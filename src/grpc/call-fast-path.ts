@@ -25,7 +25,7 @@ import {
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
 import { FastDuplexCall } from './fast-duplex-call.js';
-import { frameMessage, MESSAGE_PREFIX_BYTES, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { frameMessage, MESSAGE_PREFIX_BYTES, RESPOND_WITH_TRAILERS, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
 import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
 import { sendTrailersNow } from './prompt-trailers.js';
 
@@ -44,7 +44,6 @@ type StreamHandler = (this: unknown, extra: unknown, stream: ServerHttp2Stream, 
 
 const NO_METADATA = new Metadata();
 const OK_TRAILERS = { 'grpc-status': '0', 'grpc-message': 'OK' };
-const RESPOND_OPTIONS = { waitForTrailers: true };
 
 /** The call's metadata as grpc-js would give it; shared and empty when the request carries none that is read. */
 function callMetadata(headers: IncomingHttpHeaders): Metadata {
@@ -55,7 +54,7 @@ function callMetadata(headers: IncomingHttpHeaders): Metadata {
 
 function answerMessage(stream: ServerHttp2Stream, body: Buffer): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond(RESPONSE_HEADERS, RESPOND_OPTIONS);
+  stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
   stream.once('wantTrailers', () => sendTrailersNow(stream, OK_TRAILERS));
   stream.end(frameMessage(body));
 }

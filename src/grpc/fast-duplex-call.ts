@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Metadata } from '@grpc/grpc-js';
 import type { ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
-import { encodeGrpcMessage, frameMessage, MESSAGE_PREFIX_BYTES, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { encodeGrpcMessage, frameMessage, MESSAGE_PREFIX_BYTES, RESPOND_WITH_TRAILERS, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
 import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
 
 
@@ -59,7 +59,7 @@ export class FastDuplexCall extends EventEmitter {
     if (this.ended || this.stream.destroyed || this.stream.closed) return false;
     if (!this.headersSent) {
       this.headersSent = true;
-      this.stream.respond(RESPONSE_HEADERS, { waitForTrailers: true });
+      this.stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
     }
     return this.stream.write(frameMessage(this.encode(msg)));
   }

@@ -2,13 +2,20 @@
  * gRPC over HTTP/2 on the server side, the pieces the fast paths share: response headers, the
  * 5-byte message framing, and statuses as trailers (gRPC's PROTOCOL-HTTP2 specification).
  */
-import type { ServerHttp2Stream } from 'node:http2';
+import type { ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
 
 /** Bytes before each message: compressed flag and 32-bit length. */
 export const MESSAGE_PREFIX_BYTES = 5;
 
 /** Headers of every response. */
 export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };
+
+// `sendDate: false` (an option Node reads but its types omit): grpc-go's server sends no date
+// header, and Node would format one for every call.
+/** Options of a response whose trailers follow its messages. */
+export const RESPOND_WITH_TRAILERS = { waitForTrailers: true, sendDate: false } as ServerStreamResponseOptions;
+/** Options of a trailers-only response. */
+const RESPOND_STATUS_ONLY = { endStream: true, sendDate: false } as ServerStreamResponseOptions;
 
 /** grpc-message is percent-encoded outside printable ASCII (and `%` itself). */
 export function encodeGrpcMessage(text: string): string {
@@ -32,5 +39,5 @@ export function frameMessage(body: Buffer): Buffer {
 /** Answers with a status and nothing else (a trailers-only response). */
 export function respondWithStatus(stream: ServerHttp2Stream, code: number, details: string): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
-  stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, { endStream: true });
+  stream.respond({ ...RESPONSE_HEADERS, 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(details) }, RESPOND_STATUS_ONLY);
 }

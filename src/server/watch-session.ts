@@ -10,6 +10,7 @@ import { WatchCreateRequest_FilterType } from '../api/gen/etcdserverpb.js';
 import * as mvccpb from '../api/gen/mvccpb.js';
 import type { AuthApi, RequestMetadata } from './auth-api.js';
 import type { WatchApi, WatchCreateFailure, WatchStreamApi, WatchStreamEvent, WatchStreamResponse } from './watch-api.js';
+import { onMicrotask } from '../pkg/microtask.js';
 
 /** etcd's progress notification interval for watchers created with progress_notify (10 minutes). */
 export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
@@ -185,7 +186,7 @@ export class WatchSession {
     if (this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
     // Never inside the store's write or sync (the stream's ready listener runs there).
-    queueMicrotask(() => {
+    onMicrotask(() => {
       this.flushScheduled = false;
       this.flush();
     });

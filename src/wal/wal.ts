@@ -23,6 +23,7 @@ import { WalCorruptError, WalError } from './errors.js';
 import { fsyncDir, parseWalName, walName } from './file-names.js';
 import { RecordEncoder, RecordType, decodeWalSnapshot, type WalSnapshot } from './record.js';
 import { scanSegment } from './segment-scan.js';
+import { onMicrotask } from '../pkg/microtask.js';
 
 /** etcd's segment size: 64 MiB. */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -486,7 +487,7 @@ export class Wal {
     if (!this.flushing) {
       this.flushing = true;
       // Start on a microtask so that saves made in the same tick join this group.
-      queueMicrotask(() => void this.flushLoop());
+      onMicrotask(() => void this.flushLoop());
     }
     return b;
   }
