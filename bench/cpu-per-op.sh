@@ -7,6 +7,7 @@
 #
 # Usage: bench/cpu-per-op.sh [MEMBERS] [WORKLOAD] [CLIENTS] [TOTAL]   (defaults: 3 put 100 10000)
 # Environment: ETCDBENCH (default /tmp/etcdbench), E2E_ETCD_BIN (default /usr/bin/etcd).
+# Each server gets the same unmeasured warm-up (bench/lib.sh warm_up; WARMUP=0 for cold figures).
 # Run after npm run build. One line per server kind, then the ratio etcd-ts/etcd of CPU per op.
 set -uo pipefail
 members=${1:-3}
@@ -64,6 +65,7 @@ except Exception:
     sleep 0.5
   done
   [ -n "$leader" ] || { echo "$kind: no leader within 30 s" >&2; return 1; }
+  ETCDBENCH=$bench warm_up "$leader"
   local before after out conns=$((clients < 10 ? clients : 10))
   before=$(cpu_ticks "${kind_pids[@]}")
   out=$("$bench" --endpoints "$leader" --workload "$workload" --clients "$clients" --conns "$conns" --total "$total")

@@ -32,7 +32,8 @@ import { sendTrailersNow } from './prompt-trailers.js';
 /** One method served by the fast path: a unary one, or one streaming both ways. */
 type FastMethod = {
   decode(bytes: Buffer): unknown;
-  encode(res: unknown): Buffer;
+  /** The response as one length-prefixed message. */
+  frame(res: unknown): Buffer;
 } & ({ kind: 'unary'; handler: handleUnaryCall<unknown, unknown> } | { kind: 'bidi'; handler: handleBidiStreamingCall<unknown, unknown> });
 
 /** Counters, for tests and diagnostics. */
@@ -52,11 +53,11 @@ function callMetadata(headers: IncomingHttpHeaders): Metadata {
   return Metadata.fromHttp2Headers(headers);
 }
 
-function answerMessage(stream: ServerHttp2Stream, body: Buffer): void {
+function answerMessage(stream: ServerHttp2Stream, framed: Buffer): void {
   if (stream.destroyed || stream.closed || stream.headersSent) return;
   stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
   stream.once('wantTrailers', () => sendTrailersNow(stream, OK_TRAILERS));
-  stream.end(frameMessage(body));
+  stream.end(framed);
 }
 
 function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, method: FastMethod & { kind: 'unary' }, maxReceiveBytes: number): void {
@@ -107,7 +108,7 @@ function serveUnary(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, met
         respondWithStatus(stream, status.code ?? GrpcStatus.UNKNOWN, status.details ?? status.message ?? '');
         return;
       }
-      answerMessage(stream, method.encode(res));
+      answerMessage(stream, method.frame(res));
     });
   });
 }
@@ -144,7 +145,9 @@ export function installUnaryFastPath(
     for (const [name, def] of Object.entries(definition)) {
       const handler = implementation[name];
       if (typeof handler !== 'function' || def.requestStream !== def.responseStream) continue;
-      const codec = { decode: def.requestDeserialize as (bytes: Buffer) => unknown, encode: def.responseSerialize as (res: unknown) => Buffer };
+      const serialize = def.responseSerialize as (res: unknown) => Buffer;
+      const framed = (def as { responseFramed?: (res: unknown) => Buffer }).responseFramed;
+      const codec = { decode: def.requestDeserialize as (bytes: Buffer) => unknown, frame: framed ?? ((res: unknown) => frameMessage(serialize(res))) };
       if (def.requestStream) methods.set(def.path, { ...codec, kind: 'bidi', handler: handler as handleBidiStreamingCall<unknown, unknown> });
       else methods.set(def.path, { ...codec, kind: 'unary', handler: handler as handleUnaryCall<unknown, unknown> });
     }
@@ -163,7 +166,7 @@ export function installUnaryFastPath(
       return;
     }
     stream.on('error', () => {});
-    const call = new FastDuplexCall(stream, callMetadata(headers), method.decode, method.encode, maxReceiveBytes);
+    const call = new FastDuplexCall(stream, callMetadata(headers), method.decode, method.frame, maxReceiveBytes);
     method.handler(call as unknown as Parameters<typeof method.handler>[0]);
   };
   return stats;

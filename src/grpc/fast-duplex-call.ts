@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { Metadata } from '@grpc/grpc-js';
 import type { ServerHttp2Stream } from 'node:http2';
 import { GrpcStatus } from '../api/rpctypes/index.js';
-import { encodeGrpcMessage, frameMessage, MESSAGE_PREFIX_BYTES, RESPOND_WITH_TRAILERS, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
+import { encodeGrpcMessage, MESSAGE_PREFIX_BYTES, RESPOND_WITH_TRAILERS, RESPONSE_HEADERS, respondWithStatus } from './grpc-frames.js';
 import { COMPRESSED_WITHOUT_ENCODING_TEXT, receivedTooLargeText } from './grpc-go-status-text.js';
 
 
@@ -31,7 +31,8 @@ export class FastDuplexCall extends EventEmitter {
     private readonly stream: ServerHttp2Stream,
     readonly metadata: Metadata,
     private readonly decode: (bytes: Buffer) => unknown,
-    private readonly encode: (msg: unknown) => Buffer,
+    /** A response as one length-prefixed message. */
+    private readonly frame: (msg: unknown) => Buffer,
     private readonly maxReceiveBytes: number,
   ) {
     super();
@@ -61,7 +62,7 @@ export class FastDuplexCall extends EventEmitter {
       this.headersSent = true;
       this.stream.respond(RESPONSE_HEADERS, RESPOND_WITH_TRAILERS);
     }
-    return this.stream.write(frameMessage(this.encode(msg)));
+    return this.stream.write(this.frame(msg));
   }
 
   /** Ends the call with an OK status. */

@@ -3,9 +3,10 @@
  * 5-byte message framing, and statuses as trailers (gRPC's PROTOCOL-HTTP2 specification).
  */
 import type { ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
+import { GRPC_MESSAGE_PREFIX_BYTES } from '../api/codec.js';
 
 /** Bytes before each message: compressed flag and 32-bit length. */
-export const MESSAGE_PREFIX_BYTES = 5;
+export const MESSAGE_PREFIX_BYTES = GRPC_MESSAGE_PREFIX_BYTES;
 
 /** Headers of every response. */
 export const RESPONSE_HEADERS = { ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': 'identity' };

@@ -10,9 +10,11 @@
  *
  * The stream handle's `trailers` method takes the header list in Node's internal encoding. It is
  * never built here: the first call with a given trailers object goes through `sendTrailers`, and
- * the list Node builds is recorded and replayed for that same object afterwards. `sendTrailers`
- * still runs every time (Node's own bookkeeping of the stream); its deferred submit is turned into
- * a no-op once ours has succeeded. Without the handle (another Node), plain `sendTrailers`.
+ * the list Node builds is recorded and replayed for that same object afterwards. A replay skips
+ * `sendTrailers` altogether: what it records besides the submit (the trailers sent, a flag that
+ * only decides whether a stream without trailers may close early) is read by nothing once the
+ * trailers are out; nghttp2 closes the stream as usual. Without the handle (another Node), and
+ * whenever the replayed submit fails, plain `sendTrailers`.
  */
 import type { ServerHttp2Stream } from 'node:http2';
 
@@ -23,8 +25,6 @@ interface StreamHandle {
 /** Header lists Node built for each constant trailers object. */
 const recorded = new WeakMap<object, unknown>();
 let handleKey: symbol | null | undefined;
-
-const alreadySubmitted = (): number => 0;
 
 function handleOf(stream: ServerHttp2Stream): StreamHandle | undefined {
   if (handleKey === undefined) handleKey = Object.getOwnPropertySymbols(stream).find((s) => s.description === 'kHandle') ?? null;
@@ -53,7 +53,6 @@ export function sendTrailersNow(stream: ServerHttp2Stream, trailers: Readonly<Re
     stream.sendTrailers(trailers);
     return;
   }
-  stream.sendTrailers(trailers);
-  // On failure Node's deferred submit runs as usual and reports it.
-  if (submit.call(handle, list) === 0) handle.trailers = alreadySubmitted;
+  // On failure Node's own path submits again and reports what goes wrong.
+  if (submit.call(handle, list) !== 0) stream.sendTrailers(trailers);
 }

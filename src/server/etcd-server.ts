@@ -815,8 +815,11 @@ export class EtcdServer implements EtcdServerApi {
    * The quota check etcd's gRPC layer makes before a write: when the write would not fit, raise
    * the NOSPACE alarm through raft and refuse it.
    */
-  private async checkQuota(cost: number): Promise<void> {
-    if (this.quota.available(cost)) return;
+  private checkQuota(cost: number): Promise<void> | undefined {
+    return this.quota.available(cost) ? undefined : this.refuseOverQuota();
+  }
+
+  private async refuseOverQuota(): Promise<void> {
     if (!this.alarms.has(AlarmType.NOSPACE)) {
       this.logger.warn('message exceeded backend quota; raising alarm', { 'quota-size-bytes': this.quota.maxBytes, 'db-size-bytes': this.dbSize });
       await this.propose({ ID: 0n, alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: this.memberId, alarm: AlarmType.NOSPACE } }).catch(
@@ -831,23 +834,37 @@ export class EtcdServer implements EtcdServerApi {
    * then the answer is that there is no leader (or a timeout when there is one).
    */
   private async whenReady(learnerAllowed = false): Promise<void> {
-    if (!this.isReady) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        this.readyPromise,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, this.requestTimeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-      if (!this.isReady) {
-        this.checkServing();
-        throw rpcError(this.raftNode.lead === 0n ? 'no-leader' : 'timeout');
-      }
-    }
+    const wait = this.readyNow(learnerAllowed);
+    if (wait !== undefined) await wait;
+  }
+
+  /**
+   * whenReady for the write path: when the member already serves, the checks run at once and
+   * nothing is returned, so the request takes no extra microtask turn (an `await` of anything
+   * costs one); else the wait. Throws when the member cannot serve the call.
+   */
+  private readyNow(learnerAllowed = false): Promise<void> | undefined {
+    if (!this.isReady) return this.waitReady(learnerAllowed);
     this.checkServing();
     // etcd's learners serve only Status and serializable Range (isRPCSupportedForLearner).
     if (!learnerAllowed && this.membership.member(this.memberId)?.isLearner === true) throw rpcError('not-supported-for-learner');
+    return undefined;
+  }
+
+  private async waitReady(learnerAllowed: boolean): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.readyPromise,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.requestTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!this.isReady) {
+      this.checkServing();
+      throw rpcError(this.raftNode.lead === 0n ? 'no-leader' : 'timeout');
+    }
+    await this.readyNow(learnerAllowed);
   }
 
   /** Waits until the local store reflects every write committed before the call. */
@@ -900,8 +917,10 @@ export class EtcdServer implements EtcdServerApi {
   }
 
   async put(req: pb.PutRequest, md?: RequestMetadata, call?: CallState): Promise<pb.PutResponse> {
-    await this.whenReady();
-    await this.checkQuota(this.quota.costPut(req));
+    const ready = this.readyNow();
+    if (ready !== undefined) await ready;
+    const overQuota = this.checkQuota(this.quota.costPut(req));
+    if (overQuota !== undefined) await overQuota;
     const invalid = checkPutRequest(req);
     if (invalid !== undefined) throw invalid;
     const res = await this.propose({ ID: 0n, put: req }, md, call);
@@ -911,7 +930,8 @@ export class EtcdServer implements EtcdServerApi {
   }
 
   async deleteRange(req: pb.DeleteRangeRequest, md?: RequestMetadata, call?: CallState): Promise<pb.DeleteRangeResponse> {
-    await this.whenReady();
+    const ready = this.readyNow();
+    if (ready !== undefined) await ready;
     const invalid = checkDeleteRequest(req);
     if (invalid !== undefined) throw invalid;
     const res = await this.propose({ ID: 0n, deleteRange: req }, md, call);
@@ -921,9 +941,11 @@ export class EtcdServer implements EtcdServerApi {
   }
 
   async txn(req: pb.TxnRequest, md?: RequestMetadata, call?: CallState): Promise<pb.TxnResponse> {
-    await this.whenReady();
+    const ready = this.readyNow();
+    if (ready !== undefined) await ready;
     const readonly = isTxnReadonly(req);
-    if (!readonly) await this.checkQuota(this.quota.costTxn(req));
+    const overQuota = readonly ? undefined : this.checkQuota(this.quota.costTxn(req));
+    if (overQuota !== undefined) await overQuota;
     const invalid = checkTxnRequest(req, this.cfg.maxTxnOps);
     if (invalid !== undefined) throw invalid;
     if (readonly) {

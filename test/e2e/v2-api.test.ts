@@ -31,12 +31,41 @@ async function send(base: string, step: V2Step): Promise<Answer> {
   const res = await fetch(`${base}${step.path}`, init);
   const headers: Record<string, string | undefined> = {};
   for (const h of COMPARED_HEADERS) headers[h] = res.headers.get(h) ?? undefined;
-  return { status: res.status, headers, body: normalize(await res.text()) };
+  const sorted = new URL(step.path, base).searchParams.get('sorted') === 'true';
+  return { status: res.status, headers, body: normalize(await res.text(), sorted) };
+}
+
+interface V2NodeJson {
+  key?: string;
+  nodes?: V2NodeJson[];
+}
+
+/** Sorts directory listings by key, at every depth. */
+function sortNodes(n: V2NodeJson | undefined): void {
+  if (n?.nodes === undefined) return;
+  n.nodes.sort((a, b) => ((a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0));
+  for (const c of n.nodes) sortNodes(c);
+}
+
+/**
+ * etcd keeps a directory's children in a Go map, so an unsorted listing comes in random order
+ * (only `sorted=true` orders it): such listings are compared sorted by key.
+ */
+function orderListings(body: string): string {
+  let doc: { node?: V2NodeJson; prevNode?: V2NodeJson };
+  try {
+    doc = JSON.parse(body) as typeof doc;
+  } catch {
+    return body;
+  }
+  if (doc.node?.nodes === undefined) return body;
+  sortNodes(doc.node);
+  return `${JSON.stringify(doc)}\n`;
 }
 
 /** Wall-clock fields differ between runs: expiry times, TTLs left, uptimes. */
-function normalize(body: string): string {
-  return body
+function normalize(body: string, sorted: boolean): string {
+  return (sorted ? body : orderListings(body))
     .replace(/"expiration":"[^"]*"/g, '"expiration":"<time>"')
     .replace(/"(startTime|uptime)":"[^"]*"/g, '"$1":"<time>"')
     // etcd 3.4's /health makes a v2 QGET, so its get counters follow the harness's polling.

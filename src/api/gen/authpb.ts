@@ -2,7 +2,7 @@
 
 import protobuf from 'protobufjs/minimal.js';
 import type { Reader, Writer } from 'protobufjs/minimal.js';
-import { EMPTY_BYTES, type MessageCodec, skipField } from './runtime.js';
+import { EMPTY_BYTES, type MessageCodec, bytesSize, int32Size, putBytes, putInt32, putString, putVarint32, skipField, stringSize, varint32Size } from './runtime.js';
 
 /** (authpb.Permission.Type) */
 export enum Permission_Type {
@@ -27,6 +27,19 @@ export function writeUserAddOptions(m: UserAddOptions, w: Writer): void {
   if (m.noPassword !== undefined && m.noPassword) { w.uint32(8); w.bool(m.noPassword); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeUserAddOptions(m: UserAddOptions): number {
+  let n = 0;
+  if (m.noPassword !== undefined && m.noPassword) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeUserAddOptions(m) bytes); returns the offset after it. */
+export function putUserAddOptions(m: UserAddOptions, b: Buffer, pos: number): number {
+  if (m.noPassword !== undefined && m.noPassword) { b[pos++] = 8; b[pos++] = m.noPassword ? 1 : 0; }
+  return pos;
+}
+
 /** Reads an UserAddOptions from `r` up to offset `end`. */
 export function readUserAddOptions(r: Reader, end: number): UserAddOptions {
   const m: UserAddOptions = { noPassword: false };
@@ -44,10 +57,15 @@ export function readUserAddOptions(r: Reader, end: number): UserAddOptions {
 export const UserAddOptions: MessageCodec<UserAddOptions> = {
   typeName: 'authpb.UserAddOptions',
   create: createUserAddOptions,
-  encode(m: UserAddOptions): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeUserAddOptions(m, w);
-    return w.finish();
+  encode(m: UserAddOptions): Buffer {
+    const b = Buffer.allocUnsafe(sizeUserAddOptions(m));
+    putUserAddOptions(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: UserAddOptions, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeUserAddOptions(m));
+    putUserAddOptions(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): UserAddOptions {
     const r = protobuf.Reader.create(bytes);
@@ -82,6 +100,25 @@ export function writeUser(m: User, w: Writer): void {
   if (m.options !== undefined) { writeUserAddOptions(m.options, w.uint32(34).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeUser(m: User): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  if (m.password !== undefined && m.password.length !== 0) n += 1 + bytesSize(m.password);
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) n += 1 + stringSize(m.roles[i]);
+  if (m.options !== undefined) { const s = sizeUserAddOptions(m.options); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeUser(m) bytes); returns the offset after it. */
+export function putUser(m: User, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  if (m.password !== undefined && m.password.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.password); }
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) { b[pos++] = 26; pos = putString(b, pos, m.roles[i]); }
+  if (m.options !== undefined) { b[pos++] = 34; pos = putVarint32(b, pos, sizeUserAddOptions(m.options)); pos = putUserAddOptions(m.options, b, pos); }
+  return pos;
+}
+
 /** Reads an User from `r` up to offset `end`. */
 export function readUser(r: Reader, end: number): User {
   const m: User = { name: EMPTY_BYTES, password: EMPTY_BYTES, roles: [], options: undefined };
@@ -102,10 +139,15 @@ export function readUser(r: Reader, end: number): User {
 export const User: MessageCodec<User> = {
   typeName: 'authpb.User',
   create: createUser,
-  encode(m: User): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeUser(m, w);
-    return w.finish();
+  encode(m: User): Buffer {
+    const b = Buffer.allocUnsafe(sizeUser(m));
+    putUser(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: User, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeUser(m));
+    putUser(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): User {
     const r = protobuf.Reader.create(bytes);
@@ -137,6 +179,23 @@ export function writePermission(m: Permission, w: Writer): void {
   if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { w.uint32(26); w.bytes(m.rangeEnd); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizePermission(m: Permission): number {
+  let n = 0;
+  if (m.permType !== undefined && m.permType !== 0) n += 1 + int32Size(m.permType);
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 1 + bytesSize(m.rangeEnd);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizePermission(m) bytes); returns the offset after it. */
+export function putPermission(m: Permission, b: Buffer, pos: number): number {
+  if (m.permType !== undefined && m.permType !== 0) { b[pos++] = 8; pos = putInt32(b, pos, m.permType); }
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.key); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 26; pos = putBytes(b, pos, m.rangeEnd); }
+  return pos;
+}
+
 /** Reads a Permission from `r` up to offset `end`. */
 export function readPermission(r: Reader, end: number): Permission {
   const m: Permission = { permType: Permission_Type.READ, key: EMPTY_BYTES, rangeEnd: EMPTY_BYTES };
@@ -156,10 +215,15 @@ export function readPermission(r: Reader, end: number): Permission {
 export const Permission: MessageCodec<Permission> = {
   typeName: 'authpb.Permission',
   create: createPermission,
-  encode(m: Permission): Uint8Array {
-    const w = protobuf.Writer.create();
-    writePermission(m, w);
-    return w.finish();
+  encode(m: Permission): Buffer {
+    const b = Buffer.allocUnsafe(sizePermission(m));
+    putPermission(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Permission, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizePermission(m));
+    putPermission(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Permission {
     const r = protobuf.Reader.create(bytes);
@@ -188,6 +252,21 @@ export function writeRole(m: Role, w: Writer): void {
   if (m.keyPermission !== undefined) for (let i = 0; i < m.keyPermission.length; i++) { writePermission(m.keyPermission[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRole(m: Role): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  if (m.keyPermission !== undefined) for (let i = 0; i < m.keyPermission.length; i++) { const s = sizePermission(m.keyPermission[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRole(m) bytes); returns the offset after it. */
+export function putRole(m: Role, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  if (m.keyPermission !== undefined) for (let i = 0; i < m.keyPermission.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizePermission(m.keyPermission[i])); pos = putPermission(m.keyPermission[i], b, pos); }
+  return pos;
+}
+
 /** Reads a Role from `r` up to offset `end`. */
 export function readRole(r: Reader, end: number): Role {
   const m: Role = { name: EMPTY_BYTES, keyPermission: [] };
@@ -206,10 +285,15 @@ export function readRole(r: Reader, end: number): Role {
 export const Role: MessageCodec<Role> = {
   typeName: 'authpb.Role',
   create: createRole,
-  encode(m: Role): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRole(m, w);
-    return w.finish();
+  encode(m: Role): Buffer {
+    const b = Buffer.allocUnsafe(sizeRole(m));
+    putRole(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Role, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRole(m));
+    putRole(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Role {
     const r = protobuf.Reader.create(bytes);

@@ -2,7 +2,7 @@
 
 import protobuf from 'protobufjs/minimal.js';
 import type { Reader, Writer } from 'protobufjs/minimal.js';
-import { EMPTY_BYTES, type MessageCodec, readInt64BigInt, readInt64Number, readUint64BigInt, readUint64Number, skipField, writeBigInt64, writeNumber64 } from './runtime.js';
+import { EMPTY_BYTES, type MessageCodec, bigInt64Size, bytesSize, int32Size, number64Size, putBigInt64, putBytes, putInt32, putNumber64, putString, putVarint32, readInt64BigInt, readInt64Number, readUint64BigInt, readUint64Number, skipField, stringSize, varint32Size, writeBigInt64, writeNumber64 } from './runtime.js';
 import * as authpb from './authpb.js';
 import * as mvccpb from './mvccpb.js';
 
@@ -89,6 +89,25 @@ export function writeResponseHeader(m: ResponseHeader, w: Writer): void {
   if (m.raftTerm !== undefined && m.raftTerm !== 0) { w.uint32(32); writeNumber64(w, m.raftTerm); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeResponseHeader(m: ResponseHeader): number {
+  let n = 0;
+  if (m.clusterId !== undefined && m.clusterId !== 0n) n += 1 + bigInt64Size(m.clusterId);
+  if (m.memberId !== undefined && m.memberId !== 0n) n += 1 + bigInt64Size(m.memberId);
+  if (m.revision !== undefined && m.revision !== 0) n += 1 + number64Size(m.revision);
+  if (m.raftTerm !== undefined && m.raftTerm !== 0) n += 1 + number64Size(m.raftTerm);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeResponseHeader(m) bytes); returns the offset after it. */
+export function putResponseHeader(m: ResponseHeader, b: Buffer, pos: number): number {
+  if (m.clusterId !== undefined && m.clusterId !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.clusterId); }
+  if (m.memberId !== undefined && m.memberId !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.memberId); }
+  if (m.revision !== undefined && m.revision !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.revision); }
+  if (m.raftTerm !== undefined && m.raftTerm !== 0) { b[pos++] = 32; pos = putNumber64(b, pos, m.raftTerm); }
+  return pos;
+}
+
 /** Reads a ResponseHeader from `r` up to offset `end`. */
 export function readResponseHeader(r: Reader, end: number): ResponseHeader {
   const m: ResponseHeader = { clusterId: 0n, memberId: 0n, revision: 0, raftTerm: 0 };
@@ -109,10 +128,15 @@ export function readResponseHeader(r: Reader, end: number): ResponseHeader {
 export const ResponseHeader: MessageCodec<ResponseHeader> = {
   typeName: 'etcdserverpb.ResponseHeader',
   create: createResponseHeader,
-  encode(m: ResponseHeader): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeResponseHeader(m, w);
-    return w.finish();
+  encode(m: ResponseHeader): Buffer {
+    const b = Buffer.allocUnsafe(sizeResponseHeader(m));
+    putResponseHeader(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ResponseHeader, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeResponseHeader(m));
+    putResponseHeader(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ResponseHeader {
     const r = protobuf.Reader.create(bytes);
@@ -174,6 +198,43 @@ export function writeRangeRequest(m: RangeRequest, w: Writer): void {
   if (m.maxCreateRevision !== undefined && m.maxCreateRevision !== 0) { w.uint32(104); writeNumber64(w, m.maxCreateRevision); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRangeRequest(m: RangeRequest): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 1 + bytesSize(m.rangeEnd);
+  if (m.limit !== undefined && m.limit !== 0) n += 1 + number64Size(m.limit);
+  if (m.revision !== undefined && m.revision !== 0) n += 1 + number64Size(m.revision);
+  if (m.sortOrder !== undefined && m.sortOrder !== 0) n += 1 + int32Size(m.sortOrder);
+  if (m.sortTarget !== undefined && m.sortTarget !== 0) n += 1 + int32Size(m.sortTarget);
+  if (m.serializable !== undefined && m.serializable) n += 1 + 1;
+  if (m.keysOnly !== undefined && m.keysOnly) n += 1 + 1;
+  if (m.countOnly !== undefined && m.countOnly) n += 1 + 1;
+  if (m.minModRevision !== undefined && m.minModRevision !== 0) n += 1 + number64Size(m.minModRevision);
+  if (m.maxModRevision !== undefined && m.maxModRevision !== 0) n += 1 + number64Size(m.maxModRevision);
+  if (m.minCreateRevision !== undefined && m.minCreateRevision !== 0) n += 1 + number64Size(m.minCreateRevision);
+  if (m.maxCreateRevision !== undefined && m.maxCreateRevision !== 0) n += 1 + number64Size(m.maxCreateRevision);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRangeRequest(m) bytes); returns the offset after it. */
+export function putRangeRequest(m: RangeRequest, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.rangeEnd); }
+  if (m.limit !== undefined && m.limit !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.limit); }
+  if (m.revision !== undefined && m.revision !== 0) { b[pos++] = 32; pos = putNumber64(b, pos, m.revision); }
+  if (m.sortOrder !== undefined && m.sortOrder !== 0) { b[pos++] = 40; pos = putInt32(b, pos, m.sortOrder); }
+  if (m.sortTarget !== undefined && m.sortTarget !== 0) { b[pos++] = 48; pos = putInt32(b, pos, m.sortTarget); }
+  if (m.serializable !== undefined && m.serializable) { b[pos++] = 56; b[pos++] = m.serializable ? 1 : 0; }
+  if (m.keysOnly !== undefined && m.keysOnly) { b[pos++] = 64; b[pos++] = m.keysOnly ? 1 : 0; }
+  if (m.countOnly !== undefined && m.countOnly) { b[pos++] = 72; b[pos++] = m.countOnly ? 1 : 0; }
+  if (m.minModRevision !== undefined && m.minModRevision !== 0) { b[pos++] = 80; pos = putNumber64(b, pos, m.minModRevision); }
+  if (m.maxModRevision !== undefined && m.maxModRevision !== 0) { b[pos++] = 88; pos = putNumber64(b, pos, m.maxModRevision); }
+  if (m.minCreateRevision !== undefined && m.minCreateRevision !== 0) { b[pos++] = 96; pos = putNumber64(b, pos, m.minCreateRevision); }
+  if (m.maxCreateRevision !== undefined && m.maxCreateRevision !== 0) { b[pos++] = 104; pos = putNumber64(b, pos, m.maxCreateRevision); }
+  return pos;
+}
+
 /** Reads a RangeRequest from `r` up to offset `end`. */
 export function readRangeRequest(r: Reader, end: number): RangeRequest {
   const m: RangeRequest = { key: EMPTY_BYTES, rangeEnd: EMPTY_BYTES, limit: 0, revision: 0, sortOrder: RangeRequest_SortOrder.NONE, sortTarget: RangeRequest_SortTarget.KEY, serializable: false, keysOnly: false, countOnly: false, minModRevision: 0, maxModRevision: 0, minCreateRevision: 0, maxCreateRevision: 0 };
@@ -203,10 +264,15 @@ export function readRangeRequest(r: Reader, end: number): RangeRequest {
 export const RangeRequest: MessageCodec<RangeRequest> = {
   typeName: 'etcdserverpb.RangeRequest',
   create: createRangeRequest,
-  encode(m: RangeRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRangeRequest(m, w);
-    return w.finish();
+  encode(m: RangeRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeRangeRequest(m));
+    putRangeRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: RangeRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRangeRequest(m));
+    putRangeRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): RangeRequest {
     const r = protobuf.Reader.create(bytes);
@@ -241,6 +307,25 @@ export function writeRangeResponse(m: RangeResponse, w: Writer): void {
   if (m.count !== undefined && m.count !== 0) { w.uint32(32); writeNumber64(w, m.count); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRangeResponse(m: RangeResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.kvs !== undefined) for (let i = 0; i < m.kvs.length; i++) { const s = mvccpb.sizeKeyValue(m.kvs[i]); n += 1 + varint32Size(s) + s; }
+  if (m.more !== undefined && m.more) n += 1 + 1;
+  if (m.count !== undefined && m.count !== 0) n += 1 + number64Size(m.count);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRangeResponse(m) bytes); returns the offset after it. */
+export function putRangeResponse(m: RangeResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.kvs !== undefined) for (let i = 0; i < m.kvs.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, mvccpb.sizeKeyValue(m.kvs[i])); pos = mvccpb.putKeyValue(m.kvs[i], b, pos); }
+  if (m.more !== undefined && m.more) { b[pos++] = 24; b[pos++] = m.more ? 1 : 0; }
+  if (m.count !== undefined && m.count !== 0) { b[pos++] = 32; pos = putNumber64(b, pos, m.count); }
+  return pos;
+}
+
 /** Reads a RangeResponse from `r` up to offset `end`. */
 export function readRangeResponse(r: Reader, end: number): RangeResponse {
   const m: RangeResponse = { header: undefined, kvs: [], more: false, count: 0 };
@@ -261,10 +346,15 @@ export function readRangeResponse(r: Reader, end: number): RangeResponse {
 export const RangeResponse: MessageCodec<RangeResponse> = {
   typeName: 'etcdserverpb.RangeResponse',
   create: createRangeResponse,
-  encode(m: RangeResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRangeResponse(m, w);
-    return w.finish();
+  encode(m: RangeResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeRangeResponse(m));
+    putRangeResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: RangeResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRangeResponse(m));
+    putRangeResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): RangeResponse {
     const r = protobuf.Reader.create(bytes);
@@ -305,6 +395,29 @@ export function writePutRequest(m: PutRequest, w: Writer): void {
   if (m.ignoreLease !== undefined && m.ignoreLease) { w.uint32(48); w.bool(m.ignoreLease); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizePutRequest(m: PutRequest): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.value !== undefined && m.value.length !== 0) n += 1 + bytesSize(m.value);
+  if (m.lease !== undefined && m.lease !== 0n) n += 1 + bigInt64Size(m.lease);
+  if (m.prevKv !== undefined && m.prevKv) n += 1 + 1;
+  if (m.ignoreValue !== undefined && m.ignoreValue) n += 1 + 1;
+  if (m.ignoreLease !== undefined && m.ignoreLease) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizePutRequest(m) bytes); returns the offset after it. */
+export function putPutRequest(m: PutRequest, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  if (m.value !== undefined && m.value.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.value); }
+  if (m.lease !== undefined && m.lease !== 0n) { b[pos++] = 24; pos = putBigInt64(b, pos, m.lease); }
+  if (m.prevKv !== undefined && m.prevKv) { b[pos++] = 32; b[pos++] = m.prevKv ? 1 : 0; }
+  if (m.ignoreValue !== undefined && m.ignoreValue) { b[pos++] = 40; b[pos++] = m.ignoreValue ? 1 : 0; }
+  if (m.ignoreLease !== undefined && m.ignoreLease) { b[pos++] = 48; b[pos++] = m.ignoreLease ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a PutRequest from `r` up to offset `end`. */
 export function readPutRequest(r: Reader, end: number): PutRequest {
   const m: PutRequest = { key: EMPTY_BYTES, value: EMPTY_BYTES, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false };
@@ -327,10 +440,15 @@ export function readPutRequest(r: Reader, end: number): PutRequest {
 export const PutRequest: MessageCodec<PutRequest> = {
   typeName: 'etcdserverpb.PutRequest',
   create: createPutRequest,
-  encode(m: PutRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writePutRequest(m, w);
-    return w.finish();
+  encode(m: PutRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizePutRequest(m));
+    putPutRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: PutRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizePutRequest(m));
+    putPutRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): PutRequest {
     const r = protobuf.Reader.create(bytes);
@@ -359,6 +477,21 @@ export function writePutResponse(m: PutResponse, w: Writer): void {
   if (m.prevKv !== undefined) { mvccpb.writeKeyValue(m.prevKv, w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizePutResponse(m: PutResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.prevKv !== undefined) { const s = mvccpb.sizeKeyValue(m.prevKv); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizePutResponse(m) bytes); returns the offset after it. */
+export function putPutResponse(m: PutResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.prevKv !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, mvccpb.sizeKeyValue(m.prevKv)); pos = mvccpb.putKeyValue(m.prevKv, b, pos); }
+  return pos;
+}
+
 /** Reads a PutResponse from `r` up to offset `end`. */
 export function readPutResponse(r: Reader, end: number): PutResponse {
   const m: PutResponse = { header: undefined, prevKv: undefined };
@@ -377,10 +510,15 @@ export function readPutResponse(r: Reader, end: number): PutResponse {
 export const PutResponse: MessageCodec<PutResponse> = {
   typeName: 'etcdserverpb.PutResponse',
   create: createPutResponse,
-  encode(m: PutResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writePutResponse(m, w);
-    return w.finish();
+  encode(m: PutResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizePutResponse(m));
+    putPutResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: PutResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizePutResponse(m));
+    putPutResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): PutResponse {
     const r = protobuf.Reader.create(bytes);
@@ -412,6 +550,23 @@ export function writeDeleteRangeRequest(m: DeleteRangeRequest, w: Writer): void 
   if (m.prevKv !== undefined && m.prevKv) { w.uint32(24); w.bool(m.prevKv); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeDeleteRangeRequest(m: DeleteRangeRequest): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 1 + bytesSize(m.rangeEnd);
+  if (m.prevKv !== undefined && m.prevKv) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeDeleteRangeRequest(m) bytes); returns the offset after it. */
+export function putDeleteRangeRequest(m: DeleteRangeRequest, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.rangeEnd); }
+  if (m.prevKv !== undefined && m.prevKv) { b[pos++] = 24; b[pos++] = m.prevKv ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a DeleteRangeRequest from `r` up to offset `end`. */
 export function readDeleteRangeRequest(r: Reader, end: number): DeleteRangeRequest {
   const m: DeleteRangeRequest = { key: EMPTY_BYTES, rangeEnd: EMPTY_BYTES, prevKv: false };
@@ -431,10 +586,15 @@ export function readDeleteRangeRequest(r: Reader, end: number): DeleteRangeReque
 export const DeleteRangeRequest: MessageCodec<DeleteRangeRequest> = {
   typeName: 'etcdserverpb.DeleteRangeRequest',
   create: createDeleteRangeRequest,
-  encode(m: DeleteRangeRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeDeleteRangeRequest(m, w);
-    return w.finish();
+  encode(m: DeleteRangeRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeDeleteRangeRequest(m));
+    putDeleteRangeRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: DeleteRangeRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeDeleteRangeRequest(m));
+    putDeleteRangeRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): DeleteRangeRequest {
     const r = protobuf.Reader.create(bytes);
@@ -466,6 +626,23 @@ export function writeDeleteRangeResponse(m: DeleteRangeResponse, w: Writer): voi
   if (m.prevKvs !== undefined) for (let i = 0; i < m.prevKvs.length; i++) { mvccpb.writeKeyValue(m.prevKvs[i], w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeDeleteRangeResponse(m: DeleteRangeResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.deleted !== undefined && m.deleted !== 0) n += 1 + number64Size(m.deleted);
+  if (m.prevKvs !== undefined) for (let i = 0; i < m.prevKvs.length; i++) { const s = mvccpb.sizeKeyValue(m.prevKvs[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeDeleteRangeResponse(m) bytes); returns the offset after it. */
+export function putDeleteRangeResponse(m: DeleteRangeResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.deleted !== undefined && m.deleted !== 0) { b[pos++] = 16; pos = putNumber64(b, pos, m.deleted); }
+  if (m.prevKvs !== undefined) for (let i = 0; i < m.prevKvs.length; i++) { b[pos++] = 26; pos = putVarint32(b, pos, mvccpb.sizeKeyValue(m.prevKvs[i])); pos = mvccpb.putKeyValue(m.prevKvs[i], b, pos); }
+  return pos;
+}
+
 /** Reads a DeleteRangeResponse from `r` up to offset `end`. */
 export function readDeleteRangeResponse(r: Reader, end: number): DeleteRangeResponse {
   const m: DeleteRangeResponse = { header: undefined, deleted: 0, prevKvs: [] };
@@ -485,10 +662,15 @@ export function readDeleteRangeResponse(r: Reader, end: number): DeleteRangeResp
 export const DeleteRangeResponse: MessageCodec<DeleteRangeResponse> = {
   typeName: 'etcdserverpb.DeleteRangeResponse',
   create: createDeleteRangeResponse,
-  encode(m: DeleteRangeResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeDeleteRangeResponse(m, w);
-    return w.finish();
+  encode(m: DeleteRangeResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeDeleteRangeResponse(m));
+    putDeleteRangeResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: DeleteRangeResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeDeleteRangeResponse(m));
+    putDeleteRangeResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): DeleteRangeResponse {
     const r = protobuf.Reader.create(bytes);
@@ -523,6 +705,25 @@ export function writeRequestOp(m: RequestOp, w: Writer): void {
   if (m.requestTxn !== undefined) { writeTxnRequest(m.requestTxn, w.uint32(34).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRequestOp(m: RequestOp): number {
+  let n = 0;
+  if (m.requestRange !== undefined) { const s = sizeRangeRequest(m.requestRange); n += 1 + varint32Size(s) + s; }
+  if (m.requestPut !== undefined) { const s = sizePutRequest(m.requestPut); n += 1 + varint32Size(s) + s; }
+  if (m.requestDeleteRange !== undefined) { const s = sizeDeleteRangeRequest(m.requestDeleteRange); n += 1 + varint32Size(s) + s; }
+  if (m.requestTxn !== undefined) { const s = sizeTxnRequest(m.requestTxn); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRequestOp(m) bytes); returns the offset after it. */
+export function putRequestOp(m: RequestOp, b: Buffer, pos: number): number {
+  if (m.requestRange !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeRangeRequest(m.requestRange)); pos = putRangeRequest(m.requestRange, b, pos); }
+  if (m.requestPut !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizePutRequest(m.requestPut)); pos = putPutRequest(m.requestPut, b, pos); }
+  if (m.requestDeleteRange !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, sizeDeleteRangeRequest(m.requestDeleteRange)); pos = putDeleteRangeRequest(m.requestDeleteRange, b, pos); }
+  if (m.requestTxn !== undefined) { b[pos++] = 34; pos = putVarint32(b, pos, sizeTxnRequest(m.requestTxn)); pos = putTxnRequest(m.requestTxn, b, pos); }
+  return pos;
+}
+
 /** Reads a RequestOp from `r` up to offset `end`. */
 export function readRequestOp(r: Reader, end: number): RequestOp {
   const m: RequestOp = { requestRange: undefined, requestPut: undefined, requestDeleteRange: undefined, requestTxn: undefined };
@@ -543,10 +744,15 @@ export function readRequestOp(r: Reader, end: number): RequestOp {
 export const RequestOp: MessageCodec<RequestOp> = {
   typeName: 'etcdserverpb.RequestOp',
   create: createRequestOp,
-  encode(m: RequestOp): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRequestOp(m, w);
-    return w.finish();
+  encode(m: RequestOp): Buffer {
+    const b = Buffer.allocUnsafe(sizeRequestOp(m));
+    putRequestOp(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: RequestOp, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRequestOp(m));
+    putRequestOp(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): RequestOp {
     const r = protobuf.Reader.create(bytes);
@@ -581,6 +787,25 @@ export function writeResponseOp(m: ResponseOp, w: Writer): void {
   if (m.responseTxn !== undefined) { writeTxnResponse(m.responseTxn, w.uint32(34).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeResponseOp(m: ResponseOp): number {
+  let n = 0;
+  if (m.responseRange !== undefined) { const s = sizeRangeResponse(m.responseRange); n += 1 + varint32Size(s) + s; }
+  if (m.responsePut !== undefined) { const s = sizePutResponse(m.responsePut); n += 1 + varint32Size(s) + s; }
+  if (m.responseDeleteRange !== undefined) { const s = sizeDeleteRangeResponse(m.responseDeleteRange); n += 1 + varint32Size(s) + s; }
+  if (m.responseTxn !== undefined) { const s = sizeTxnResponse(m.responseTxn); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeResponseOp(m) bytes); returns the offset after it. */
+export function putResponseOp(m: ResponseOp, b: Buffer, pos: number): number {
+  if (m.responseRange !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeRangeResponse(m.responseRange)); pos = putRangeResponse(m.responseRange, b, pos); }
+  if (m.responsePut !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizePutResponse(m.responsePut)); pos = putPutResponse(m.responsePut, b, pos); }
+  if (m.responseDeleteRange !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, sizeDeleteRangeResponse(m.responseDeleteRange)); pos = putDeleteRangeResponse(m.responseDeleteRange, b, pos); }
+  if (m.responseTxn !== undefined) { b[pos++] = 34; pos = putVarint32(b, pos, sizeTxnResponse(m.responseTxn)); pos = putTxnResponse(m.responseTxn, b, pos); }
+  return pos;
+}
+
 /** Reads a ResponseOp from `r` up to offset `end`. */
 export function readResponseOp(r: Reader, end: number): ResponseOp {
   const m: ResponseOp = { responseRange: undefined, responsePut: undefined, responseDeleteRange: undefined, responseTxn: undefined };
@@ -601,10 +826,15 @@ export function readResponseOp(r: Reader, end: number): ResponseOp {
 export const ResponseOp: MessageCodec<ResponseOp> = {
   typeName: 'etcdserverpb.ResponseOp',
   create: createResponseOp,
-  encode(m: ResponseOp): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeResponseOp(m, w);
-    return w.finish();
+  encode(m: ResponseOp): Buffer {
+    const b = Buffer.allocUnsafe(sizeResponseOp(m));
+    putResponseOp(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ResponseOp, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeResponseOp(m));
+    putResponseOp(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ResponseOp {
     const r = protobuf.Reader.create(bytes);
@@ -654,6 +884,35 @@ export function writeCompare(m: Compare, w: Writer): void {
   if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { w.uint32(514); w.bytes(m.rangeEnd); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeCompare(m: Compare): number {
+  let n = 0;
+  if (m.result !== undefined && m.result !== 0) n += 1 + int32Size(m.result);
+  if (m.target !== undefined && m.target !== 0) n += 1 + int32Size(m.target);
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.version !== undefined) n += 1 + number64Size(m.version);
+  if (m.createRevision !== undefined) n += 1 + number64Size(m.createRevision);
+  if (m.modRevision !== undefined) n += 1 + number64Size(m.modRevision);
+  if (m.value !== undefined) n += 1 + bytesSize(m.value);
+  if (m.lease !== undefined) n += 1 + bigInt64Size(m.lease);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 2 + bytesSize(m.rangeEnd);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeCompare(m) bytes); returns the offset after it. */
+export function putCompare(m: Compare, b: Buffer, pos: number): number {
+  if (m.result !== undefined && m.result !== 0) { b[pos++] = 8; pos = putInt32(b, pos, m.result); }
+  if (m.target !== undefined && m.target !== 0) { b[pos++] = 16; pos = putInt32(b, pos, m.target); }
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 26; pos = putBytes(b, pos, m.key); }
+  if (m.version !== undefined) { b[pos++] = 32; pos = putNumber64(b, pos, m.version); }
+  if (m.createRevision !== undefined) { b[pos++] = 40; pos = putNumber64(b, pos, m.createRevision); }
+  if (m.modRevision !== undefined) { b[pos++] = 48; pos = putNumber64(b, pos, m.modRevision); }
+  if (m.value !== undefined) { b[pos++] = 58; pos = putBytes(b, pos, m.value); }
+  if (m.lease !== undefined) { b[pos++] = 64; pos = putBigInt64(b, pos, m.lease); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 130; b[pos++] = 4; pos = putBytes(b, pos, m.rangeEnd); }
+  return pos;
+}
+
 /** Reads a Compare from `r` up to offset `end`. */
 export function readCompare(r: Reader, end: number): Compare {
   const m: Compare = { result: Compare_CompareResult.EQUAL, target: Compare_CompareTarget.VERSION, key: EMPTY_BYTES, version: undefined, createRevision: undefined, modRevision: undefined, value: undefined, lease: undefined, rangeEnd: EMPTY_BYTES };
@@ -679,10 +938,15 @@ export function readCompare(r: Reader, end: number): Compare {
 export const Compare: MessageCodec<Compare> = {
   typeName: 'etcdserverpb.Compare',
   create: createCompare,
-  encode(m: Compare): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeCompare(m, w);
-    return w.finish();
+  encode(m: Compare): Buffer {
+    const b = Buffer.allocUnsafe(sizeCompare(m));
+    putCompare(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Compare, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeCompare(m));
+    putCompare(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Compare {
     const r = protobuf.Reader.create(bytes);
@@ -714,6 +978,23 @@ export function writeTxnRequest(m: TxnRequest, w: Writer): void {
   if (m.failure !== undefined) for (let i = 0; i < m.failure.length; i++) { writeRequestOp(m.failure[i], w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeTxnRequest(m: TxnRequest): number {
+  let n = 0;
+  if (m.compare !== undefined) for (let i = 0; i < m.compare.length; i++) { const s = sizeCompare(m.compare[i]); n += 1 + varint32Size(s) + s; }
+  if (m.success !== undefined) for (let i = 0; i < m.success.length; i++) { const s = sizeRequestOp(m.success[i]); n += 1 + varint32Size(s) + s; }
+  if (m.failure !== undefined) for (let i = 0; i < m.failure.length; i++) { const s = sizeRequestOp(m.failure[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeTxnRequest(m) bytes); returns the offset after it. */
+export function putTxnRequest(m: TxnRequest, b: Buffer, pos: number): number {
+  if (m.compare !== undefined) for (let i = 0; i < m.compare.length; i++) { b[pos++] = 10; pos = putVarint32(b, pos, sizeCompare(m.compare[i])); pos = putCompare(m.compare[i], b, pos); }
+  if (m.success !== undefined) for (let i = 0; i < m.success.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeRequestOp(m.success[i])); pos = putRequestOp(m.success[i], b, pos); }
+  if (m.failure !== undefined) for (let i = 0; i < m.failure.length; i++) { b[pos++] = 26; pos = putVarint32(b, pos, sizeRequestOp(m.failure[i])); pos = putRequestOp(m.failure[i], b, pos); }
+  return pos;
+}
+
 /** Reads a TxnRequest from `r` up to offset `end`. */
 export function readTxnRequest(r: Reader, end: number): TxnRequest {
   const m: TxnRequest = { compare: [], success: [], failure: [] };
@@ -733,10 +1014,15 @@ export function readTxnRequest(r: Reader, end: number): TxnRequest {
 export const TxnRequest: MessageCodec<TxnRequest> = {
   typeName: 'etcdserverpb.TxnRequest',
   create: createTxnRequest,
-  encode(m: TxnRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeTxnRequest(m, w);
-    return w.finish();
+  encode(m: TxnRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeTxnRequest(m));
+    putTxnRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: TxnRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeTxnRequest(m));
+    putTxnRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): TxnRequest {
     const r = protobuf.Reader.create(bytes);
@@ -768,6 +1054,23 @@ export function writeTxnResponse(m: TxnResponse, w: Writer): void {
   if (m.responses !== undefined) for (let i = 0; i < m.responses.length; i++) { writeResponseOp(m.responses[i], w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeTxnResponse(m: TxnResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.succeeded !== undefined && m.succeeded) n += 1 + 1;
+  if (m.responses !== undefined) for (let i = 0; i < m.responses.length; i++) { const s = sizeResponseOp(m.responses[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeTxnResponse(m) bytes); returns the offset after it. */
+export function putTxnResponse(m: TxnResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.succeeded !== undefined && m.succeeded) { b[pos++] = 16; b[pos++] = m.succeeded ? 1 : 0; }
+  if (m.responses !== undefined) for (let i = 0; i < m.responses.length; i++) { b[pos++] = 26; pos = putVarint32(b, pos, sizeResponseOp(m.responses[i])); pos = putResponseOp(m.responses[i], b, pos); }
+  return pos;
+}
+
 /** Reads a TxnResponse from `r` up to offset `end`. */
 export function readTxnResponse(r: Reader, end: number): TxnResponse {
   const m: TxnResponse = { header: undefined, succeeded: false, responses: [] };
@@ -787,10 +1090,15 @@ export function readTxnResponse(r: Reader, end: number): TxnResponse {
 export const TxnResponse: MessageCodec<TxnResponse> = {
   typeName: 'etcdserverpb.TxnResponse',
   create: createTxnResponse,
-  encode(m: TxnResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeTxnResponse(m, w);
-    return w.finish();
+  encode(m: TxnResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeTxnResponse(m));
+    putTxnResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: TxnResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeTxnResponse(m));
+    putTxnResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): TxnResponse {
     const r = protobuf.Reader.create(bytes);
@@ -819,6 +1127,21 @@ export function writeCompactionRequest(m: CompactionRequest, w: Writer): void {
   if (m.physical !== undefined && m.physical) { w.uint32(16); w.bool(m.physical); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeCompactionRequest(m: CompactionRequest): number {
+  let n = 0;
+  if (m.revision !== undefined && m.revision !== 0) n += 1 + number64Size(m.revision);
+  if (m.physical !== undefined && m.physical) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeCompactionRequest(m) bytes); returns the offset after it. */
+export function putCompactionRequest(m: CompactionRequest, b: Buffer, pos: number): number {
+  if (m.revision !== undefined && m.revision !== 0) { b[pos++] = 8; pos = putNumber64(b, pos, m.revision); }
+  if (m.physical !== undefined && m.physical) { b[pos++] = 16; b[pos++] = m.physical ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a CompactionRequest from `r` up to offset `end`. */
 export function readCompactionRequest(r: Reader, end: number): CompactionRequest {
   const m: CompactionRequest = { revision: 0, physical: false };
@@ -837,10 +1160,15 @@ export function readCompactionRequest(r: Reader, end: number): CompactionRequest
 export const CompactionRequest: MessageCodec<CompactionRequest> = {
   typeName: 'etcdserverpb.CompactionRequest',
   create: createCompactionRequest,
-  encode(m: CompactionRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeCompactionRequest(m, w);
-    return w.finish();
+  encode(m: CompactionRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeCompactionRequest(m));
+    putCompactionRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: CompactionRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeCompactionRequest(m));
+    putCompactionRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): CompactionRequest {
     const r = protobuf.Reader.create(bytes);
@@ -866,6 +1194,19 @@ export function writeCompactionResponse(m: CompactionResponse, w: Writer): void 
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeCompactionResponse(m: CompactionResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeCompactionResponse(m) bytes); returns the offset after it. */
+export function putCompactionResponse(m: CompactionResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a CompactionResponse from `r` up to offset `end`. */
 export function readCompactionResponse(r: Reader, end: number): CompactionResponse {
   const m: CompactionResponse = { header: undefined };
@@ -883,10 +1224,15 @@ export function readCompactionResponse(r: Reader, end: number): CompactionRespon
 export const CompactionResponse: MessageCodec<CompactionResponse> = {
   typeName: 'etcdserverpb.CompactionResponse',
   create: createCompactionResponse,
-  encode(m: CompactionResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeCompactionResponse(m, w);
-    return w.finish();
+  encode(m: CompactionResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeCompactionResponse(m));
+    putCompactionResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: CompactionResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeCompactionResponse(m));
+    putCompactionResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): CompactionResponse {
     const r = protobuf.Reader.create(bytes);
@@ -918,6 +1264,23 @@ export function writeWatchRequest(m: WatchRequest, w: Writer): void {
   if (m.progressRequest !== undefined) { writeWatchProgressRequest(m.progressRequest, w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeWatchRequest(m: WatchRequest): number {
+  let n = 0;
+  if (m.createRequest !== undefined) { const s = sizeWatchCreateRequest(m.createRequest); n += 1 + varint32Size(s) + s; }
+  if (m.cancelRequest !== undefined) { const s = sizeWatchCancelRequest(m.cancelRequest); n += 1 + varint32Size(s) + s; }
+  if (m.progressRequest !== undefined) { const s = sizeWatchProgressRequest(m.progressRequest); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeWatchRequest(m) bytes); returns the offset after it. */
+export function putWatchRequest(m: WatchRequest, b: Buffer, pos: number): number {
+  if (m.createRequest !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeWatchCreateRequest(m.createRequest)); pos = putWatchCreateRequest(m.createRequest, b, pos); }
+  if (m.cancelRequest !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizeWatchCancelRequest(m.cancelRequest)); pos = putWatchCancelRequest(m.cancelRequest, b, pos); }
+  if (m.progressRequest !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, sizeWatchProgressRequest(m.progressRequest)); pos = putWatchProgressRequest(m.progressRequest, b, pos); }
+  return pos;
+}
+
 /** Reads a WatchRequest from `r` up to offset `end`. */
 export function readWatchRequest(r: Reader, end: number): WatchRequest {
   const m: WatchRequest = { createRequest: undefined, cancelRequest: undefined, progressRequest: undefined };
@@ -937,10 +1300,15 @@ export function readWatchRequest(r: Reader, end: number): WatchRequest {
 export const WatchRequest: MessageCodec<WatchRequest> = {
   typeName: 'etcdserverpb.WatchRequest',
   create: createWatchRequest,
-  encode(m: WatchRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeWatchRequest(m, w);
-    return w.finish();
+  encode(m: WatchRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeWatchRequest(m));
+    putWatchRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: WatchRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeWatchRequest(m));
+    putWatchRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): WatchRequest {
     const r = protobuf.Reader.create(bytes);
@@ -987,6 +1355,33 @@ export function writeWatchCreateRequest(m: WatchCreateRequest, w: Writer): void 
   if (m.fragment !== undefined && m.fragment) { w.uint32(64); w.bool(m.fragment); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeWatchCreateRequest(m: WatchCreateRequest): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 1 + bytesSize(m.rangeEnd);
+  if (m.startRevision !== undefined && m.startRevision !== 0) n += 1 + number64Size(m.startRevision);
+  if (m.progressNotify !== undefined && m.progressNotify) n += 1 + 1;
+  if (m.filters !== undefined && m.filters.length !== 0) { let s = 0; for (let i = 0; i < m.filters.length; i++) s += int32Size(m.filters[i]); n += 1 + varint32Size(s) + s; }
+  if (m.prevKv !== undefined && m.prevKv) n += 1 + 1;
+  if (m.watchId !== undefined && m.watchId !== 0) n += 1 + number64Size(m.watchId);
+  if (m.fragment !== undefined && m.fragment) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeWatchCreateRequest(m) bytes); returns the offset after it. */
+export function putWatchCreateRequest(m: WatchCreateRequest, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.rangeEnd); }
+  if (m.startRevision !== undefined && m.startRevision !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.startRevision); }
+  if (m.progressNotify !== undefined && m.progressNotify) { b[pos++] = 32; b[pos++] = m.progressNotify ? 1 : 0; }
+  if (m.filters !== undefined && m.filters.length !== 0) { let s = 0; for (let i = 0; i < m.filters.length; i++) s += int32Size(m.filters[i]); b[pos++] = 42; pos = putVarint32(b, pos, s); for (let i = 0; i < m.filters.length; i++) pos = putInt32(b, pos, m.filters[i]); }
+  if (m.prevKv !== undefined && m.prevKv) { b[pos++] = 48; b[pos++] = m.prevKv ? 1 : 0; }
+  if (m.watchId !== undefined && m.watchId !== 0) { b[pos++] = 56; pos = putNumber64(b, pos, m.watchId); }
+  if (m.fragment !== undefined && m.fragment) { b[pos++] = 64; b[pos++] = m.fragment ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a WatchCreateRequest from `r` up to offset `end`. */
 export function readWatchCreateRequest(r: Reader, end: number): WatchCreateRequest {
   const m: WatchCreateRequest = { key: EMPTY_BYTES, rangeEnd: EMPTY_BYTES, startRevision: 0, progressNotify: false, filters: [], prevKv: false, watchId: 0, fragment: false };
@@ -1012,10 +1407,15 @@ export function readWatchCreateRequest(r: Reader, end: number): WatchCreateReque
 export const WatchCreateRequest: MessageCodec<WatchCreateRequest> = {
   typeName: 'etcdserverpb.WatchCreateRequest',
   create: createWatchCreateRequest,
-  encode(m: WatchCreateRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeWatchCreateRequest(m, w);
-    return w.finish();
+  encode(m: WatchCreateRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeWatchCreateRequest(m));
+    putWatchCreateRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: WatchCreateRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeWatchCreateRequest(m));
+    putWatchCreateRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): WatchCreateRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1041,6 +1441,19 @@ export function writeWatchCancelRequest(m: WatchCancelRequest, w: Writer): void 
   if (m.watchId !== undefined && m.watchId !== 0) { w.uint32(8); writeNumber64(w, m.watchId); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeWatchCancelRequest(m: WatchCancelRequest): number {
+  let n = 0;
+  if (m.watchId !== undefined && m.watchId !== 0) n += 1 + number64Size(m.watchId);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeWatchCancelRequest(m) bytes); returns the offset after it. */
+export function putWatchCancelRequest(m: WatchCancelRequest, b: Buffer, pos: number): number {
+  if (m.watchId !== undefined && m.watchId !== 0) { b[pos++] = 8; pos = putNumber64(b, pos, m.watchId); }
+  return pos;
+}
+
 /** Reads a WatchCancelRequest from `r` up to offset `end`. */
 export function readWatchCancelRequest(r: Reader, end: number): WatchCancelRequest {
   const m: WatchCancelRequest = { watchId: 0 };
@@ -1058,10 +1471,15 @@ export function readWatchCancelRequest(r: Reader, end: number): WatchCancelReque
 export const WatchCancelRequest: MessageCodec<WatchCancelRequest> = {
   typeName: 'etcdserverpb.WatchCancelRequest',
   create: createWatchCancelRequest,
-  encode(m: WatchCancelRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeWatchCancelRequest(m, w);
-    return w.finish();
+  encode(m: WatchCancelRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeWatchCancelRequest(m));
+    putWatchCancelRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: WatchCancelRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeWatchCancelRequest(m));
+    putWatchCancelRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): WatchCancelRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1084,6 +1502,17 @@ export function createWatchProgressRequest(init?: Partial<WatchProgressRequest>)
 export function writeWatchProgressRequest(m: WatchProgressRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeWatchProgressRequest(m: WatchProgressRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeWatchProgressRequest(m) bytes); returns the offset after it. */
+export function putWatchProgressRequest(m: WatchProgressRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a WatchProgressRequest from `r` up to offset `end`. */
 export function readWatchProgressRequest(r: Reader, end: number): WatchProgressRequest {
   const m: WatchProgressRequest = {  };
@@ -1100,10 +1529,15 @@ export function readWatchProgressRequest(r: Reader, end: number): WatchProgressR
 export const WatchProgressRequest: MessageCodec<WatchProgressRequest> = {
   typeName: 'etcdserverpb.WatchProgressRequest',
   create: createWatchProgressRequest,
-  encode(m: WatchProgressRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeWatchProgressRequest(m, w);
-    return w.finish();
+  encode(m: WatchProgressRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeWatchProgressRequest(m));
+    putWatchProgressRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: WatchProgressRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeWatchProgressRequest(m));
+    putWatchProgressRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): WatchProgressRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1150,6 +1584,33 @@ export function writeWatchResponse(m: WatchResponse, w: Writer): void {
   if (m.events !== undefined) for (let i = 0; i < m.events.length; i++) { mvccpb.writeEvent(m.events[i], w.uint32(90).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeWatchResponse(m: WatchResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.watchId !== undefined && m.watchId !== 0) n += 1 + number64Size(m.watchId);
+  if (m.created !== undefined && m.created) n += 1 + 1;
+  if (m.canceled !== undefined && m.canceled) n += 1 + 1;
+  if (m.compactRevision !== undefined && m.compactRevision !== 0) n += 1 + number64Size(m.compactRevision);
+  if (m.cancelReason !== undefined && m.cancelReason !== '') n += 1 + stringSize(m.cancelReason);
+  if (m.fragment !== undefined && m.fragment) n += 1 + 1;
+  if (m.events !== undefined) for (let i = 0; i < m.events.length; i++) { const s = mvccpb.sizeEvent(m.events[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeWatchResponse(m) bytes); returns the offset after it. */
+export function putWatchResponse(m: WatchResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.watchId !== undefined && m.watchId !== 0) { b[pos++] = 16; pos = putNumber64(b, pos, m.watchId); }
+  if (m.created !== undefined && m.created) { b[pos++] = 24; b[pos++] = m.created ? 1 : 0; }
+  if (m.canceled !== undefined && m.canceled) { b[pos++] = 32; b[pos++] = m.canceled ? 1 : 0; }
+  if (m.compactRevision !== undefined && m.compactRevision !== 0) { b[pos++] = 40; pos = putNumber64(b, pos, m.compactRevision); }
+  if (m.cancelReason !== undefined && m.cancelReason !== '') { b[pos++] = 50; pos = putString(b, pos, m.cancelReason); }
+  if (m.fragment !== undefined && m.fragment) { b[pos++] = 56; b[pos++] = m.fragment ? 1 : 0; }
+  if (m.events !== undefined) for (let i = 0; i < m.events.length; i++) { b[pos++] = 90; pos = putVarint32(b, pos, mvccpb.sizeEvent(m.events[i])); pos = mvccpb.putEvent(m.events[i], b, pos); }
+  return pos;
+}
+
 /** Reads a WatchResponse from `r` up to offset `end`. */
 export function readWatchResponse(r: Reader, end: number): WatchResponse {
   const m: WatchResponse = { header: undefined, watchId: 0, created: false, canceled: false, compactRevision: 0, cancelReason: '', fragment: false, events: [] };
@@ -1174,10 +1635,15 @@ export function readWatchResponse(r: Reader, end: number): WatchResponse {
 export const WatchResponse: MessageCodec<WatchResponse> = {
   typeName: 'etcdserverpb.WatchResponse',
   create: createWatchResponse,
-  encode(m: WatchResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeWatchResponse(m, w);
-    return w.finish();
+  encode(m: WatchResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeWatchResponse(m));
+    putWatchResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: WatchResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeWatchResponse(m));
+    putWatchResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): WatchResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1206,6 +1672,21 @@ export function writeLeaseGrantRequest(m: LeaseGrantRequest, w: Writer): void {
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(16); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseGrantRequest(m: LeaseGrantRequest): number {
+  let n = 0;
+  if (m.TTL !== undefined && m.TTL !== 0) n += 1 + number64Size(m.TTL);
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseGrantRequest(m) bytes); returns the offset after it. */
+export function putLeaseGrantRequest(m: LeaseGrantRequest, b: Buffer, pos: number): number {
+  if (m.TTL !== undefined && m.TTL !== 0) { b[pos++] = 8; pos = putNumber64(b, pos, m.TTL); }
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a LeaseGrantRequest from `r` up to offset `end`. */
 export function readLeaseGrantRequest(r: Reader, end: number): LeaseGrantRequest {
   const m: LeaseGrantRequest = { TTL: 0, ID: 0n };
@@ -1224,10 +1705,15 @@ export function readLeaseGrantRequest(r: Reader, end: number): LeaseGrantRequest
 export const LeaseGrantRequest: MessageCodec<LeaseGrantRequest> = {
   typeName: 'etcdserverpb.LeaseGrantRequest',
   create: createLeaseGrantRequest,
-  encode(m: LeaseGrantRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseGrantRequest(m, w);
-    return w.finish();
+  encode(m: LeaseGrantRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseGrantRequest(m));
+    putLeaseGrantRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseGrantRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseGrantRequest(m));
+    putLeaseGrantRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseGrantRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1262,6 +1748,25 @@ export function writeLeaseGrantResponse(m: LeaseGrantResponse, w: Writer): void 
   if (m.error !== undefined && m.error !== '') { w.uint32(34); w.string(m.error); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseGrantResponse(m: LeaseGrantResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.TTL !== undefined && m.TTL !== 0) n += 1 + number64Size(m.TTL);
+  if (m.error !== undefined && m.error !== '') n += 1 + stringSize(m.error);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseGrantResponse(m) bytes); returns the offset after it. */
+export function putLeaseGrantResponse(m: LeaseGrantResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.ID); }
+  if (m.TTL !== undefined && m.TTL !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.TTL); }
+  if (m.error !== undefined && m.error !== '') { b[pos++] = 34; pos = putString(b, pos, m.error); }
+  return pos;
+}
+
 /** Reads a LeaseGrantResponse from `r` up to offset `end`. */
 export function readLeaseGrantResponse(r: Reader, end: number): LeaseGrantResponse {
   const m: LeaseGrantResponse = { header: undefined, ID: 0n, TTL: 0, error: '' };
@@ -1282,10 +1787,15 @@ export function readLeaseGrantResponse(r: Reader, end: number): LeaseGrantRespon
 export const LeaseGrantResponse: MessageCodec<LeaseGrantResponse> = {
   typeName: 'etcdserverpb.LeaseGrantResponse',
   create: createLeaseGrantResponse,
-  encode(m: LeaseGrantResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseGrantResponse(m, w);
-    return w.finish();
+  encode(m: LeaseGrantResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseGrantResponse(m));
+    putLeaseGrantResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseGrantResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseGrantResponse(m));
+    putLeaseGrantResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseGrantResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1311,6 +1821,19 @@ export function writeLeaseRevokeRequest(m: LeaseRevokeRequest, w: Writer): void 
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(8); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseRevokeRequest(m: LeaseRevokeRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseRevokeRequest(m) bytes); returns the offset after it. */
+export function putLeaseRevokeRequest(m: LeaseRevokeRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a LeaseRevokeRequest from `r` up to offset `end`. */
 export function readLeaseRevokeRequest(r: Reader, end: number): LeaseRevokeRequest {
   const m: LeaseRevokeRequest = { ID: 0n };
@@ -1328,10 +1851,15 @@ export function readLeaseRevokeRequest(r: Reader, end: number): LeaseRevokeReque
 export const LeaseRevokeRequest: MessageCodec<LeaseRevokeRequest> = {
   typeName: 'etcdserverpb.LeaseRevokeRequest',
   create: createLeaseRevokeRequest,
-  encode(m: LeaseRevokeRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseRevokeRequest(m, w);
-    return w.finish();
+  encode(m: LeaseRevokeRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseRevokeRequest(m));
+    putLeaseRevokeRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseRevokeRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseRevokeRequest(m));
+    putLeaseRevokeRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseRevokeRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1357,6 +1885,19 @@ export function writeLeaseRevokeResponse(m: LeaseRevokeResponse, w: Writer): voi
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseRevokeResponse(m: LeaseRevokeResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseRevokeResponse(m) bytes); returns the offset after it. */
+export function putLeaseRevokeResponse(m: LeaseRevokeResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a LeaseRevokeResponse from `r` up to offset `end`. */
 export function readLeaseRevokeResponse(r: Reader, end: number): LeaseRevokeResponse {
   const m: LeaseRevokeResponse = { header: undefined };
@@ -1374,10 +1915,15 @@ export function readLeaseRevokeResponse(r: Reader, end: number): LeaseRevokeResp
 export const LeaseRevokeResponse: MessageCodec<LeaseRevokeResponse> = {
   typeName: 'etcdserverpb.LeaseRevokeResponse',
   create: createLeaseRevokeResponse,
-  encode(m: LeaseRevokeResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseRevokeResponse(m, w);
-    return w.finish();
+  encode(m: LeaseRevokeResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseRevokeResponse(m));
+    putLeaseRevokeResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseRevokeResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseRevokeResponse(m));
+    putLeaseRevokeResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseRevokeResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1406,6 +1952,21 @@ export function writeLeaseCheckpoint(m: LeaseCheckpoint, w: Writer): void {
   if (m.remainingTTL !== undefined && m.remainingTTL !== 0) { w.uint32(16); writeNumber64(w, m.remainingTTL); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseCheckpoint(m: LeaseCheckpoint): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.remainingTTL !== undefined && m.remainingTTL !== 0) n += 1 + number64Size(m.remainingTTL);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseCheckpoint(m) bytes); returns the offset after it. */
+export function putLeaseCheckpoint(m: LeaseCheckpoint, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.remainingTTL !== undefined && m.remainingTTL !== 0) { b[pos++] = 16; pos = putNumber64(b, pos, m.remainingTTL); }
+  return pos;
+}
+
 /** Reads a LeaseCheckpoint from `r` up to offset `end`. */
 export function readLeaseCheckpoint(r: Reader, end: number): LeaseCheckpoint {
   const m: LeaseCheckpoint = { ID: 0n, remainingTTL: 0 };
@@ -1424,10 +1985,15 @@ export function readLeaseCheckpoint(r: Reader, end: number): LeaseCheckpoint {
 export const LeaseCheckpoint: MessageCodec<LeaseCheckpoint> = {
   typeName: 'etcdserverpb.LeaseCheckpoint',
   create: createLeaseCheckpoint,
-  encode(m: LeaseCheckpoint): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseCheckpoint(m, w);
-    return w.finish();
+  encode(m: LeaseCheckpoint): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseCheckpoint(m));
+    putLeaseCheckpoint(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseCheckpoint, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseCheckpoint(m));
+    putLeaseCheckpoint(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseCheckpoint {
     const r = protobuf.Reader.create(bytes);
@@ -1453,6 +2019,19 @@ export function writeLeaseCheckpointRequest(m: LeaseCheckpointRequest, w: Writer
   if (m.checkpoints !== undefined) for (let i = 0; i < m.checkpoints.length; i++) { writeLeaseCheckpoint(m.checkpoints[i], w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseCheckpointRequest(m: LeaseCheckpointRequest): number {
+  let n = 0;
+  if (m.checkpoints !== undefined) for (let i = 0; i < m.checkpoints.length; i++) { const s = sizeLeaseCheckpoint(m.checkpoints[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseCheckpointRequest(m) bytes); returns the offset after it. */
+export function putLeaseCheckpointRequest(m: LeaseCheckpointRequest, b: Buffer, pos: number): number {
+  if (m.checkpoints !== undefined) for (let i = 0; i < m.checkpoints.length; i++) { b[pos++] = 10; pos = putVarint32(b, pos, sizeLeaseCheckpoint(m.checkpoints[i])); pos = putLeaseCheckpoint(m.checkpoints[i], b, pos); }
+  return pos;
+}
+
 /** Reads a LeaseCheckpointRequest from `r` up to offset `end`. */
 export function readLeaseCheckpointRequest(r: Reader, end: number): LeaseCheckpointRequest {
   const m: LeaseCheckpointRequest = { checkpoints: [] };
@@ -1470,10 +2049,15 @@ export function readLeaseCheckpointRequest(r: Reader, end: number): LeaseCheckpo
 export const LeaseCheckpointRequest: MessageCodec<LeaseCheckpointRequest> = {
   typeName: 'etcdserverpb.LeaseCheckpointRequest',
   create: createLeaseCheckpointRequest,
-  encode(m: LeaseCheckpointRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseCheckpointRequest(m, w);
-    return w.finish();
+  encode(m: LeaseCheckpointRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseCheckpointRequest(m));
+    putLeaseCheckpointRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseCheckpointRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseCheckpointRequest(m));
+    putLeaseCheckpointRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseCheckpointRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1499,6 +2083,19 @@ export function writeLeaseCheckpointResponse(m: LeaseCheckpointResponse, w: Writ
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseCheckpointResponse(m: LeaseCheckpointResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseCheckpointResponse(m) bytes); returns the offset after it. */
+export function putLeaseCheckpointResponse(m: LeaseCheckpointResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a LeaseCheckpointResponse from `r` up to offset `end`. */
 export function readLeaseCheckpointResponse(r: Reader, end: number): LeaseCheckpointResponse {
   const m: LeaseCheckpointResponse = { header: undefined };
@@ -1516,10 +2113,15 @@ export function readLeaseCheckpointResponse(r: Reader, end: number): LeaseCheckp
 export const LeaseCheckpointResponse: MessageCodec<LeaseCheckpointResponse> = {
   typeName: 'etcdserverpb.LeaseCheckpointResponse',
   create: createLeaseCheckpointResponse,
-  encode(m: LeaseCheckpointResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseCheckpointResponse(m, w);
-    return w.finish();
+  encode(m: LeaseCheckpointResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseCheckpointResponse(m));
+    putLeaseCheckpointResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseCheckpointResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseCheckpointResponse(m));
+    putLeaseCheckpointResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseCheckpointResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1545,6 +2147,19 @@ export function writeLeaseKeepAliveRequest(m: LeaseKeepAliveRequest, w: Writer):
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(8); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseKeepAliveRequest(m: LeaseKeepAliveRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseKeepAliveRequest(m) bytes); returns the offset after it. */
+export function putLeaseKeepAliveRequest(m: LeaseKeepAliveRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a LeaseKeepAliveRequest from `r` up to offset `end`. */
 export function readLeaseKeepAliveRequest(r: Reader, end: number): LeaseKeepAliveRequest {
   const m: LeaseKeepAliveRequest = { ID: 0n };
@@ -1562,10 +2177,15 @@ export function readLeaseKeepAliveRequest(r: Reader, end: number): LeaseKeepAliv
 export const LeaseKeepAliveRequest: MessageCodec<LeaseKeepAliveRequest> = {
   typeName: 'etcdserverpb.LeaseKeepAliveRequest',
   create: createLeaseKeepAliveRequest,
-  encode(m: LeaseKeepAliveRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseKeepAliveRequest(m, w);
-    return w.finish();
+  encode(m: LeaseKeepAliveRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseKeepAliveRequest(m));
+    putLeaseKeepAliveRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseKeepAliveRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseKeepAliveRequest(m));
+    putLeaseKeepAliveRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseKeepAliveRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1597,6 +2217,23 @@ export function writeLeaseKeepAliveResponse(m: LeaseKeepAliveResponse, w: Writer
   if (m.TTL !== undefined && m.TTL !== 0) { w.uint32(24); writeNumber64(w, m.TTL); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseKeepAliveResponse(m: LeaseKeepAliveResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.TTL !== undefined && m.TTL !== 0) n += 1 + number64Size(m.TTL);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseKeepAliveResponse(m) bytes); returns the offset after it. */
+export function putLeaseKeepAliveResponse(m: LeaseKeepAliveResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.ID); }
+  if (m.TTL !== undefined && m.TTL !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.TTL); }
+  return pos;
+}
+
 /** Reads a LeaseKeepAliveResponse from `r` up to offset `end`. */
 export function readLeaseKeepAliveResponse(r: Reader, end: number): LeaseKeepAliveResponse {
   const m: LeaseKeepAliveResponse = { header: undefined, ID: 0n, TTL: 0 };
@@ -1616,10 +2253,15 @@ export function readLeaseKeepAliveResponse(r: Reader, end: number): LeaseKeepAli
 export const LeaseKeepAliveResponse: MessageCodec<LeaseKeepAliveResponse> = {
   typeName: 'etcdserverpb.LeaseKeepAliveResponse',
   create: createLeaseKeepAliveResponse,
-  encode(m: LeaseKeepAliveResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseKeepAliveResponse(m, w);
-    return w.finish();
+  encode(m: LeaseKeepAliveResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseKeepAliveResponse(m));
+    putLeaseKeepAliveResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseKeepAliveResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseKeepAliveResponse(m));
+    putLeaseKeepAliveResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseKeepAliveResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1648,6 +2290,21 @@ export function writeLeaseTimeToLiveRequest(m: LeaseTimeToLiveRequest, w: Writer
   if (m.keys !== undefined && m.keys) { w.uint32(16); w.bool(m.keys); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseTimeToLiveRequest(m: LeaseTimeToLiveRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.keys !== undefined && m.keys) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseTimeToLiveRequest(m) bytes); returns the offset after it. */
+export function putLeaseTimeToLiveRequest(m: LeaseTimeToLiveRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.keys !== undefined && m.keys) { b[pos++] = 16; b[pos++] = m.keys ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a LeaseTimeToLiveRequest from `r` up to offset `end`. */
 export function readLeaseTimeToLiveRequest(r: Reader, end: number): LeaseTimeToLiveRequest {
   const m: LeaseTimeToLiveRequest = { ID: 0n, keys: false };
@@ -1666,10 +2323,15 @@ export function readLeaseTimeToLiveRequest(r: Reader, end: number): LeaseTimeToL
 export const LeaseTimeToLiveRequest: MessageCodec<LeaseTimeToLiveRequest> = {
   typeName: 'etcdserverpb.LeaseTimeToLiveRequest',
   create: createLeaseTimeToLiveRequest,
-  encode(m: LeaseTimeToLiveRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseTimeToLiveRequest(m, w);
-    return w.finish();
+  encode(m: LeaseTimeToLiveRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseTimeToLiveRequest(m));
+    putLeaseTimeToLiveRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseTimeToLiveRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseTimeToLiveRequest(m));
+    putLeaseTimeToLiveRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseTimeToLiveRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1707,6 +2369,27 @@ export function writeLeaseTimeToLiveResponse(m: LeaseTimeToLiveResponse, w: Writ
   if (m.keys !== undefined) for (let i = 0; i < m.keys.length; i++) { w.uint32(42); w.bytes(m.keys[i]); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseTimeToLiveResponse(m: LeaseTimeToLiveResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.TTL !== undefined && m.TTL !== 0) n += 1 + number64Size(m.TTL);
+  if (m.grantedTTL !== undefined && m.grantedTTL !== 0) n += 1 + number64Size(m.grantedTTL);
+  if (m.keys !== undefined) for (let i = 0; i < m.keys.length; i++) n += 1 + bytesSize(m.keys[i]);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseTimeToLiveResponse(m) bytes); returns the offset after it. */
+export function putLeaseTimeToLiveResponse(m: LeaseTimeToLiveResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.ID); }
+  if (m.TTL !== undefined && m.TTL !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.TTL); }
+  if (m.grantedTTL !== undefined && m.grantedTTL !== 0) { b[pos++] = 32; pos = putNumber64(b, pos, m.grantedTTL); }
+  if (m.keys !== undefined) for (let i = 0; i < m.keys.length; i++) { b[pos++] = 42; pos = putBytes(b, pos, m.keys[i]); }
+  return pos;
+}
+
 /** Reads a LeaseTimeToLiveResponse from `r` up to offset `end`. */
 export function readLeaseTimeToLiveResponse(r: Reader, end: number): LeaseTimeToLiveResponse {
   const m: LeaseTimeToLiveResponse = { header: undefined, ID: 0n, TTL: 0, grantedTTL: 0, keys: [] };
@@ -1728,10 +2411,15 @@ export function readLeaseTimeToLiveResponse(r: Reader, end: number): LeaseTimeTo
 export const LeaseTimeToLiveResponse: MessageCodec<LeaseTimeToLiveResponse> = {
   typeName: 'etcdserverpb.LeaseTimeToLiveResponse',
   create: createLeaseTimeToLiveResponse,
-  encode(m: LeaseTimeToLiveResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseTimeToLiveResponse(m, w);
-    return w.finish();
+  encode(m: LeaseTimeToLiveResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseTimeToLiveResponse(m));
+    putLeaseTimeToLiveResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseTimeToLiveResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseTimeToLiveResponse(m));
+    putLeaseTimeToLiveResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseTimeToLiveResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1754,6 +2442,17 @@ export function createLeaseLeasesRequest(init?: Partial<LeaseLeasesRequest>): Le
 export function writeLeaseLeasesRequest(m: LeaseLeasesRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseLeasesRequest(m: LeaseLeasesRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseLeasesRequest(m) bytes); returns the offset after it. */
+export function putLeaseLeasesRequest(m: LeaseLeasesRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a LeaseLeasesRequest from `r` up to offset `end`. */
 export function readLeaseLeasesRequest(r: Reader, end: number): LeaseLeasesRequest {
   const m: LeaseLeasesRequest = {  };
@@ -1770,10 +2469,15 @@ export function readLeaseLeasesRequest(r: Reader, end: number): LeaseLeasesReque
 export const LeaseLeasesRequest: MessageCodec<LeaseLeasesRequest> = {
   typeName: 'etcdserverpb.LeaseLeasesRequest',
   create: createLeaseLeasesRequest,
-  encode(m: LeaseLeasesRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseLeasesRequest(m, w);
-    return w.finish();
+  encode(m: LeaseLeasesRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseLeasesRequest(m));
+    putLeaseLeasesRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseLeasesRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseLeasesRequest(m));
+    putLeaseLeasesRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseLeasesRequest {
     const r = protobuf.Reader.create(bytes);
@@ -1799,6 +2503,19 @@ export function writeLeaseStatus(m: LeaseStatus, w: Writer): void {
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(8); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseStatus(m: LeaseStatus): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseStatus(m) bytes); returns the offset after it. */
+export function putLeaseStatus(m: LeaseStatus, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a LeaseStatus from `r` up to offset `end`. */
 export function readLeaseStatus(r: Reader, end: number): LeaseStatus {
   const m: LeaseStatus = { ID: 0n };
@@ -1816,10 +2533,15 @@ export function readLeaseStatus(r: Reader, end: number): LeaseStatus {
 export const LeaseStatus: MessageCodec<LeaseStatus> = {
   typeName: 'etcdserverpb.LeaseStatus',
   create: createLeaseStatus,
-  encode(m: LeaseStatus): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseStatus(m, w);
-    return w.finish();
+  encode(m: LeaseStatus): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseStatus(m));
+    putLeaseStatus(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseStatus, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseStatus(m));
+    putLeaseStatus(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseStatus {
     const r = protobuf.Reader.create(bytes);
@@ -1848,6 +2570,21 @@ export function writeLeaseLeasesResponse(m: LeaseLeasesResponse, w: Writer): voi
   if (m.leases !== undefined) for (let i = 0; i < m.leases.length; i++) { writeLeaseStatus(m.leases[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaseLeasesResponse(m: LeaseLeasesResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.leases !== undefined) for (let i = 0; i < m.leases.length; i++) { const s = sizeLeaseStatus(m.leases[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaseLeasesResponse(m) bytes); returns the offset after it. */
+export function putLeaseLeasesResponse(m: LeaseLeasesResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.leases !== undefined) for (let i = 0; i < m.leases.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeLeaseStatus(m.leases[i])); pos = putLeaseStatus(m.leases[i], b, pos); }
+  return pos;
+}
+
 /** Reads a LeaseLeasesResponse from `r` up to offset `end`. */
 export function readLeaseLeasesResponse(r: Reader, end: number): LeaseLeasesResponse {
   const m: LeaseLeasesResponse = { header: undefined, leases: [] };
@@ -1866,10 +2603,15 @@ export function readLeaseLeasesResponse(r: Reader, end: number): LeaseLeasesResp
 export const LeaseLeasesResponse: MessageCodec<LeaseLeasesResponse> = {
   typeName: 'etcdserverpb.LeaseLeasesResponse',
   create: createLeaseLeasesResponse,
-  encode(m: LeaseLeasesResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaseLeasesResponse(m, w);
-    return w.finish();
+  encode(m: LeaseLeasesResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaseLeasesResponse(m));
+    putLeaseLeasesResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaseLeasesResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaseLeasesResponse(m));
+    putLeaseLeasesResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaseLeasesResponse {
     const r = protobuf.Reader.create(bytes);
@@ -1907,6 +2649,27 @@ export function writeMember(m: Member, w: Writer): void {
   if (m.isLearner !== undefined && m.isLearner) { w.uint32(40); w.bool(m.isLearner); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMember(m: Member): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) n += 1 + stringSize(m.peerURLs[i]);
+  if (m.clientURLs !== undefined) for (let i = 0; i < m.clientURLs.length; i++) n += 1 + stringSize(m.clientURLs[i]);
+  if (m.isLearner !== undefined && m.isLearner) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMember(m) bytes); returns the offset after it. */
+export function putMember(m: Member, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 18; pos = putString(b, pos, m.name); }
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) { b[pos++] = 26; pos = putString(b, pos, m.peerURLs[i]); }
+  if (m.clientURLs !== undefined) for (let i = 0; i < m.clientURLs.length; i++) { b[pos++] = 34; pos = putString(b, pos, m.clientURLs[i]); }
+  if (m.isLearner !== undefined && m.isLearner) { b[pos++] = 40; b[pos++] = m.isLearner ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a Member from `r` up to offset `end`. */
 export function readMember(r: Reader, end: number): Member {
   const m: Member = { ID: 0n, name: '', peerURLs: [], clientURLs: [], isLearner: false };
@@ -1928,10 +2691,15 @@ export function readMember(r: Reader, end: number): Member {
 export const Member: MessageCodec<Member> = {
   typeName: 'etcdserverpb.Member',
   create: createMember,
-  encode(m: Member): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMember(m, w);
-    return w.finish();
+  encode(m: Member): Buffer {
+    const b = Buffer.allocUnsafe(sizeMember(m));
+    putMember(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Member, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMember(m));
+    putMember(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Member {
     const r = protobuf.Reader.create(bytes);
@@ -1960,6 +2728,21 @@ export function writeMemberAddRequest(m: MemberAddRequest, w: Writer): void {
   if (m.isLearner !== undefined && m.isLearner) { w.uint32(16); w.bool(m.isLearner); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberAddRequest(m: MemberAddRequest): number {
+  let n = 0;
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) n += 1 + stringSize(m.peerURLs[i]);
+  if (m.isLearner !== undefined && m.isLearner) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberAddRequest(m) bytes); returns the offset after it. */
+export function putMemberAddRequest(m: MemberAddRequest, b: Buffer, pos: number): number {
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) { b[pos++] = 10; pos = putString(b, pos, m.peerURLs[i]); }
+  if (m.isLearner !== undefined && m.isLearner) { b[pos++] = 16; b[pos++] = m.isLearner ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a MemberAddRequest from `r` up to offset `end`. */
 export function readMemberAddRequest(r: Reader, end: number): MemberAddRequest {
   const m: MemberAddRequest = { peerURLs: [], isLearner: false };
@@ -1978,10 +2761,15 @@ export function readMemberAddRequest(r: Reader, end: number): MemberAddRequest {
 export const MemberAddRequest: MessageCodec<MemberAddRequest> = {
   typeName: 'etcdserverpb.MemberAddRequest',
   create: createMemberAddRequest,
-  encode(m: MemberAddRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberAddRequest(m, w);
-    return w.finish();
+  encode(m: MemberAddRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberAddRequest(m));
+    putMemberAddRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberAddRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberAddRequest(m));
+    putMemberAddRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberAddRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2013,6 +2801,23 @@ export function writeMemberAddResponse(m: MemberAddResponse, w: Writer): void {
   if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { writeMember(m.members[i], w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberAddResponse(m: MemberAddResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.member !== undefined) { const s = sizeMember(m.member); n += 1 + varint32Size(s) + s; }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { const s = sizeMember(m.members[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberAddResponse(m) bytes); returns the offset after it. */
+export function putMemberAddResponse(m: MemberAddResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.member !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizeMember(m.member)); pos = putMember(m.member, b, pos); }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { b[pos++] = 26; pos = putVarint32(b, pos, sizeMember(m.members[i])); pos = putMember(m.members[i], b, pos); }
+  return pos;
+}
+
 /** Reads a MemberAddResponse from `r` up to offset `end`. */
 export function readMemberAddResponse(r: Reader, end: number): MemberAddResponse {
   const m: MemberAddResponse = { header: undefined, member: undefined, members: [] };
@@ -2032,10 +2837,15 @@ export function readMemberAddResponse(r: Reader, end: number): MemberAddResponse
 export const MemberAddResponse: MessageCodec<MemberAddResponse> = {
   typeName: 'etcdserverpb.MemberAddResponse',
   create: createMemberAddResponse,
-  encode(m: MemberAddResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberAddResponse(m, w);
-    return w.finish();
+  encode(m: MemberAddResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberAddResponse(m));
+    putMemberAddResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberAddResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberAddResponse(m));
+    putMemberAddResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberAddResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2061,6 +2871,19 @@ export function writeMemberRemoveRequest(m: MemberRemoveRequest, w: Writer): voi
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(8); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberRemoveRequest(m: MemberRemoveRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberRemoveRequest(m) bytes); returns the offset after it. */
+export function putMemberRemoveRequest(m: MemberRemoveRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a MemberRemoveRequest from `r` up to offset `end`. */
 export function readMemberRemoveRequest(r: Reader, end: number): MemberRemoveRequest {
   const m: MemberRemoveRequest = { ID: 0n };
@@ -2078,10 +2901,15 @@ export function readMemberRemoveRequest(r: Reader, end: number): MemberRemoveReq
 export const MemberRemoveRequest: MessageCodec<MemberRemoveRequest> = {
   typeName: 'etcdserverpb.MemberRemoveRequest',
   create: createMemberRemoveRequest,
-  encode(m: MemberRemoveRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberRemoveRequest(m, w);
-    return w.finish();
+  encode(m: MemberRemoveRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberRemoveRequest(m));
+    putMemberRemoveRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberRemoveRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberRemoveRequest(m));
+    putMemberRemoveRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberRemoveRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2110,6 +2938,21 @@ export function writeMemberRemoveResponse(m: MemberRemoveResponse, w: Writer): v
   if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { writeMember(m.members[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberRemoveResponse(m: MemberRemoveResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { const s = sizeMember(m.members[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberRemoveResponse(m) bytes); returns the offset after it. */
+export function putMemberRemoveResponse(m: MemberRemoveResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeMember(m.members[i])); pos = putMember(m.members[i], b, pos); }
+  return pos;
+}
+
 /** Reads a MemberRemoveResponse from `r` up to offset `end`. */
 export function readMemberRemoveResponse(r: Reader, end: number): MemberRemoveResponse {
   const m: MemberRemoveResponse = { header: undefined, members: [] };
@@ -2128,10 +2971,15 @@ export function readMemberRemoveResponse(r: Reader, end: number): MemberRemoveRe
 export const MemberRemoveResponse: MessageCodec<MemberRemoveResponse> = {
   typeName: 'etcdserverpb.MemberRemoveResponse',
   create: createMemberRemoveResponse,
-  encode(m: MemberRemoveResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberRemoveResponse(m, w);
-    return w.finish();
+  encode(m: MemberRemoveResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberRemoveResponse(m));
+    putMemberRemoveResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberRemoveResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberRemoveResponse(m));
+    putMemberRemoveResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberRemoveResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2160,6 +3008,21 @@ export function writeMemberUpdateRequest(m: MemberUpdateRequest, w: Writer): voi
   if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) { w.uint32(18); w.string(m.peerURLs[i]); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberUpdateRequest(m: MemberUpdateRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) n += 1 + stringSize(m.peerURLs[i]);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberUpdateRequest(m) bytes); returns the offset after it. */
+export function putMemberUpdateRequest(m: MemberUpdateRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.peerURLs !== undefined) for (let i = 0; i < m.peerURLs.length; i++) { b[pos++] = 18; pos = putString(b, pos, m.peerURLs[i]); }
+  return pos;
+}
+
 /** Reads a MemberUpdateRequest from `r` up to offset `end`. */
 export function readMemberUpdateRequest(r: Reader, end: number): MemberUpdateRequest {
   const m: MemberUpdateRequest = { ID: 0n, peerURLs: [] };
@@ -2178,10 +3041,15 @@ export function readMemberUpdateRequest(r: Reader, end: number): MemberUpdateReq
 export const MemberUpdateRequest: MessageCodec<MemberUpdateRequest> = {
   typeName: 'etcdserverpb.MemberUpdateRequest',
   create: createMemberUpdateRequest,
-  encode(m: MemberUpdateRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberUpdateRequest(m, w);
-    return w.finish();
+  encode(m: MemberUpdateRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberUpdateRequest(m));
+    putMemberUpdateRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberUpdateRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberUpdateRequest(m));
+    putMemberUpdateRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberUpdateRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2210,6 +3078,21 @@ export function writeMemberUpdateResponse(m: MemberUpdateResponse, w: Writer): v
   if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { writeMember(m.members[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberUpdateResponse(m: MemberUpdateResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { const s = sizeMember(m.members[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberUpdateResponse(m) bytes); returns the offset after it. */
+export function putMemberUpdateResponse(m: MemberUpdateResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeMember(m.members[i])); pos = putMember(m.members[i], b, pos); }
+  return pos;
+}
+
 /** Reads a MemberUpdateResponse from `r` up to offset `end`. */
 export function readMemberUpdateResponse(r: Reader, end: number): MemberUpdateResponse {
   const m: MemberUpdateResponse = { header: undefined, members: [] };
@@ -2228,10 +3111,15 @@ export function readMemberUpdateResponse(r: Reader, end: number): MemberUpdateRe
 export const MemberUpdateResponse: MessageCodec<MemberUpdateResponse> = {
   typeName: 'etcdserverpb.MemberUpdateResponse',
   create: createMemberUpdateResponse,
-  encode(m: MemberUpdateResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberUpdateResponse(m, w);
-    return w.finish();
+  encode(m: MemberUpdateResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberUpdateResponse(m));
+    putMemberUpdateResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberUpdateResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberUpdateResponse(m));
+    putMemberUpdateResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberUpdateResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2254,6 +3142,17 @@ export function createMemberListRequest(init?: Partial<MemberListRequest>): Memb
 export function writeMemberListRequest(m: MemberListRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberListRequest(m: MemberListRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberListRequest(m) bytes); returns the offset after it. */
+export function putMemberListRequest(m: MemberListRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a MemberListRequest from `r` up to offset `end`. */
 export function readMemberListRequest(r: Reader, end: number): MemberListRequest {
   const m: MemberListRequest = {  };
@@ -2270,10 +3169,15 @@ export function readMemberListRequest(r: Reader, end: number): MemberListRequest
 export const MemberListRequest: MessageCodec<MemberListRequest> = {
   typeName: 'etcdserverpb.MemberListRequest',
   create: createMemberListRequest,
-  encode(m: MemberListRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberListRequest(m, w);
-    return w.finish();
+  encode(m: MemberListRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberListRequest(m));
+    putMemberListRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberListRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberListRequest(m));
+    putMemberListRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberListRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2302,6 +3206,21 @@ export function writeMemberListResponse(m: MemberListResponse, w: Writer): void 
   if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { writeMember(m.members[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberListResponse(m: MemberListResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { const s = sizeMember(m.members[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberListResponse(m) bytes); returns the offset after it. */
+export function putMemberListResponse(m: MemberListResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeMember(m.members[i])); pos = putMember(m.members[i], b, pos); }
+  return pos;
+}
+
 /** Reads a MemberListResponse from `r` up to offset `end`. */
 export function readMemberListResponse(r: Reader, end: number): MemberListResponse {
   const m: MemberListResponse = { header: undefined, members: [] };
@@ -2320,10 +3239,15 @@ export function readMemberListResponse(r: Reader, end: number): MemberListRespon
 export const MemberListResponse: MessageCodec<MemberListResponse> = {
   typeName: 'etcdserverpb.MemberListResponse',
   create: createMemberListResponse,
-  encode(m: MemberListResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberListResponse(m, w);
-    return w.finish();
+  encode(m: MemberListResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberListResponse(m));
+    putMemberListResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberListResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberListResponse(m));
+    putMemberListResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberListResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2349,6 +3273,19 @@ export function writeMemberPromoteRequest(m: MemberPromoteRequest, w: Writer): v
   if (m.ID !== undefined && m.ID !== 0n) { w.uint32(8); writeBigInt64(w, m.ID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberPromoteRequest(m: MemberPromoteRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberPromoteRequest(m) bytes); returns the offset after it. */
+export function putMemberPromoteRequest(m: MemberPromoteRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  return pos;
+}
+
 /** Reads a MemberPromoteRequest from `r` up to offset `end`. */
 export function readMemberPromoteRequest(r: Reader, end: number): MemberPromoteRequest {
   const m: MemberPromoteRequest = { ID: 0n };
@@ -2366,10 +3303,15 @@ export function readMemberPromoteRequest(r: Reader, end: number): MemberPromoteR
 export const MemberPromoteRequest: MessageCodec<MemberPromoteRequest> = {
   typeName: 'etcdserverpb.MemberPromoteRequest',
   create: createMemberPromoteRequest,
-  encode(m: MemberPromoteRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberPromoteRequest(m, w);
-    return w.finish();
+  encode(m: MemberPromoteRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberPromoteRequest(m));
+    putMemberPromoteRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberPromoteRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberPromoteRequest(m));
+    putMemberPromoteRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberPromoteRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2398,6 +3340,21 @@ export function writeMemberPromoteResponse(m: MemberPromoteResponse, w: Writer):
   if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { writeMember(m.members[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMemberPromoteResponse(m: MemberPromoteResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { const s = sizeMember(m.members[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMemberPromoteResponse(m) bytes); returns the offset after it. */
+export function putMemberPromoteResponse(m: MemberPromoteResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.members !== undefined) for (let i = 0; i < m.members.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeMember(m.members[i])); pos = putMember(m.members[i], b, pos); }
+  return pos;
+}
+
 /** Reads a MemberPromoteResponse from `r` up to offset `end`. */
 export function readMemberPromoteResponse(r: Reader, end: number): MemberPromoteResponse {
   const m: MemberPromoteResponse = { header: undefined, members: [] };
@@ -2416,10 +3373,15 @@ export function readMemberPromoteResponse(r: Reader, end: number): MemberPromote
 export const MemberPromoteResponse: MessageCodec<MemberPromoteResponse> = {
   typeName: 'etcdserverpb.MemberPromoteResponse',
   create: createMemberPromoteResponse,
-  encode(m: MemberPromoteResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMemberPromoteResponse(m, w);
-    return w.finish();
+  encode(m: MemberPromoteResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMemberPromoteResponse(m));
+    putMemberPromoteResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MemberPromoteResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMemberPromoteResponse(m));
+    putMemberPromoteResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MemberPromoteResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2451,6 +3413,23 @@ export function writeAlarmRequest(m: AlarmRequest, w: Writer): void {
   if (m.alarm !== undefined && m.alarm !== 0) { w.uint32(24); w.int32(m.alarm); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAlarmRequest(m: AlarmRequest): number {
+  let n = 0;
+  if (m.action !== undefined && m.action !== 0) n += 1 + int32Size(m.action);
+  if (m.memberID !== undefined && m.memberID !== 0n) n += 1 + bigInt64Size(m.memberID);
+  if (m.alarm !== undefined && m.alarm !== 0) n += 1 + int32Size(m.alarm);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAlarmRequest(m) bytes); returns the offset after it. */
+export function putAlarmRequest(m: AlarmRequest, b: Buffer, pos: number): number {
+  if (m.action !== undefined && m.action !== 0) { b[pos++] = 8; pos = putInt32(b, pos, m.action); }
+  if (m.memberID !== undefined && m.memberID !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.memberID); }
+  if (m.alarm !== undefined && m.alarm !== 0) { b[pos++] = 24; pos = putInt32(b, pos, m.alarm); }
+  return pos;
+}
+
 /** Reads an AlarmRequest from `r` up to offset `end`. */
 export function readAlarmRequest(r: Reader, end: number): AlarmRequest {
   const m: AlarmRequest = { action: AlarmRequest_AlarmAction.GET, memberID: 0n, alarm: AlarmType.NONE };
@@ -2470,10 +3449,15 @@ export function readAlarmRequest(r: Reader, end: number): AlarmRequest {
 export const AlarmRequest: MessageCodec<AlarmRequest> = {
   typeName: 'etcdserverpb.AlarmRequest',
   create: createAlarmRequest,
-  encode(m: AlarmRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAlarmRequest(m, w);
-    return w.finish();
+  encode(m: AlarmRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAlarmRequest(m));
+    putAlarmRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AlarmRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAlarmRequest(m));
+    putAlarmRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AlarmRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2502,6 +3486,21 @@ export function writeAlarmMember(m: AlarmMember, w: Writer): void {
   if (m.alarm !== undefined && m.alarm !== 0) { w.uint32(16); w.int32(m.alarm); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAlarmMember(m: AlarmMember): number {
+  let n = 0;
+  if (m.memberID !== undefined && m.memberID !== 0n) n += 1 + bigInt64Size(m.memberID);
+  if (m.alarm !== undefined && m.alarm !== 0) n += 1 + int32Size(m.alarm);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAlarmMember(m) bytes); returns the offset after it. */
+export function putAlarmMember(m: AlarmMember, b: Buffer, pos: number): number {
+  if (m.memberID !== undefined && m.memberID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.memberID); }
+  if (m.alarm !== undefined && m.alarm !== 0) { b[pos++] = 16; pos = putInt32(b, pos, m.alarm); }
+  return pos;
+}
+
 /** Reads an AlarmMember from `r` up to offset `end`. */
 export function readAlarmMember(r: Reader, end: number): AlarmMember {
   const m: AlarmMember = { memberID: 0n, alarm: AlarmType.NONE };
@@ -2520,10 +3519,15 @@ export function readAlarmMember(r: Reader, end: number): AlarmMember {
 export const AlarmMember: MessageCodec<AlarmMember> = {
   typeName: 'etcdserverpb.AlarmMember',
   create: createAlarmMember,
-  encode(m: AlarmMember): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAlarmMember(m, w);
-    return w.finish();
+  encode(m: AlarmMember): Buffer {
+    const b = Buffer.allocUnsafe(sizeAlarmMember(m));
+    putAlarmMember(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AlarmMember, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAlarmMember(m));
+    putAlarmMember(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AlarmMember {
     const r = protobuf.Reader.create(bytes);
@@ -2552,6 +3556,21 @@ export function writeAlarmResponse(m: AlarmResponse, w: Writer): void {
   if (m.alarms !== undefined) for (let i = 0; i < m.alarms.length; i++) { writeAlarmMember(m.alarms[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAlarmResponse(m: AlarmResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.alarms !== undefined) for (let i = 0; i < m.alarms.length; i++) { const s = sizeAlarmMember(m.alarms[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAlarmResponse(m) bytes); returns the offset after it. */
+export function putAlarmResponse(m: AlarmResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.alarms !== undefined) for (let i = 0; i < m.alarms.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, sizeAlarmMember(m.alarms[i])); pos = putAlarmMember(m.alarms[i], b, pos); }
+  return pos;
+}
+
 /** Reads an AlarmResponse from `r` up to offset `end`. */
 export function readAlarmResponse(r: Reader, end: number): AlarmResponse {
   const m: AlarmResponse = { header: undefined, alarms: [] };
@@ -2570,10 +3589,15 @@ export function readAlarmResponse(r: Reader, end: number): AlarmResponse {
 export const AlarmResponse: MessageCodec<AlarmResponse> = {
   typeName: 'etcdserverpb.AlarmResponse',
   create: createAlarmResponse,
-  encode(m: AlarmResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAlarmResponse(m, w);
-    return w.finish();
+  encode(m: AlarmResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAlarmResponse(m));
+    putAlarmResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AlarmResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAlarmResponse(m));
+    putAlarmResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AlarmResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2596,6 +3620,17 @@ export function createStatusRequest(init?: Partial<StatusRequest>): StatusReques
 export function writeStatusRequest(m: StatusRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeStatusRequest(m: StatusRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeStatusRequest(m) bytes); returns the offset after it. */
+export function putStatusRequest(m: StatusRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a StatusRequest from `r` up to offset `end`. */
 export function readStatusRequest(r: Reader, end: number): StatusRequest {
   const m: StatusRequest = {  };
@@ -2612,10 +3647,15 @@ export function readStatusRequest(r: Reader, end: number): StatusRequest {
 export const StatusRequest: MessageCodec<StatusRequest> = {
   typeName: 'etcdserverpb.StatusRequest',
   create: createStatusRequest,
-  encode(m: StatusRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeStatusRequest(m, w);
-    return w.finish();
+  encode(m: StatusRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeStatusRequest(m));
+    putStatusRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: StatusRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeStatusRequest(m));
+    putStatusRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): StatusRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2668,6 +3708,37 @@ export function writeStatusResponse(m: StatusResponse, w: Writer): void {
   if (m.isLearner !== undefined && m.isLearner) { w.uint32(80); w.bool(m.isLearner); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeStatusResponse(m: StatusResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.version !== undefined && m.version !== '') n += 1 + stringSize(m.version);
+  if (m.dbSize !== undefined && m.dbSize !== 0) n += 1 + number64Size(m.dbSize);
+  if (m.leader !== undefined && m.leader !== 0n) n += 1 + bigInt64Size(m.leader);
+  if (m.raftIndex !== undefined && m.raftIndex !== 0) n += 1 + number64Size(m.raftIndex);
+  if (m.raftTerm !== undefined && m.raftTerm !== 0) n += 1 + number64Size(m.raftTerm);
+  if (m.raftAppliedIndex !== undefined && m.raftAppliedIndex !== 0) n += 1 + number64Size(m.raftAppliedIndex);
+  if (m.errors !== undefined) for (let i = 0; i < m.errors.length; i++) n += 1 + stringSize(m.errors[i]);
+  if (m.dbSizeInUse !== undefined && m.dbSizeInUse !== 0) n += 1 + number64Size(m.dbSizeInUse);
+  if (m.isLearner !== undefined && m.isLearner) n += 1 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeStatusResponse(m) bytes); returns the offset after it. */
+export function putStatusResponse(m: StatusResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.version !== undefined && m.version !== '') { b[pos++] = 18; pos = putString(b, pos, m.version); }
+  if (m.dbSize !== undefined && m.dbSize !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.dbSize); }
+  if (m.leader !== undefined && m.leader !== 0n) { b[pos++] = 32; pos = putBigInt64(b, pos, m.leader); }
+  if (m.raftIndex !== undefined && m.raftIndex !== 0) { b[pos++] = 40; pos = putNumber64(b, pos, m.raftIndex); }
+  if (m.raftTerm !== undefined && m.raftTerm !== 0) { b[pos++] = 48; pos = putNumber64(b, pos, m.raftTerm); }
+  if (m.raftAppliedIndex !== undefined && m.raftAppliedIndex !== 0) { b[pos++] = 56; pos = putNumber64(b, pos, m.raftAppliedIndex); }
+  if (m.errors !== undefined) for (let i = 0; i < m.errors.length; i++) { b[pos++] = 66; pos = putString(b, pos, m.errors[i]); }
+  if (m.dbSizeInUse !== undefined && m.dbSizeInUse !== 0) { b[pos++] = 72; pos = putNumber64(b, pos, m.dbSizeInUse); }
+  if (m.isLearner !== undefined && m.isLearner) { b[pos++] = 80; b[pos++] = m.isLearner ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a StatusResponse from `r` up to offset `end`. */
 export function readStatusResponse(r: Reader, end: number): StatusResponse {
   const m: StatusResponse = { header: undefined, version: '', dbSize: 0, leader: 0n, raftIndex: 0, raftTerm: 0, raftAppliedIndex: 0, errors: [], dbSizeInUse: 0, isLearner: false };
@@ -2694,10 +3765,15 @@ export function readStatusResponse(r: Reader, end: number): StatusResponse {
 export const StatusResponse: MessageCodec<StatusResponse> = {
   typeName: 'etcdserverpb.StatusResponse',
   create: createStatusResponse,
-  encode(m: StatusResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeStatusResponse(m, w);
-    return w.finish();
+  encode(m: StatusResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeStatusResponse(m));
+    putStatusResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: StatusResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeStatusResponse(m));
+    putStatusResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): StatusResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2720,6 +3796,17 @@ export function createDefragmentRequest(init?: Partial<DefragmentRequest>): Defr
 export function writeDefragmentRequest(m: DefragmentRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeDefragmentRequest(m: DefragmentRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeDefragmentRequest(m) bytes); returns the offset after it. */
+export function putDefragmentRequest(m: DefragmentRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a DefragmentRequest from `r` up to offset `end`. */
 export function readDefragmentRequest(r: Reader, end: number): DefragmentRequest {
   const m: DefragmentRequest = {  };
@@ -2736,10 +3823,15 @@ export function readDefragmentRequest(r: Reader, end: number): DefragmentRequest
 export const DefragmentRequest: MessageCodec<DefragmentRequest> = {
   typeName: 'etcdserverpb.DefragmentRequest',
   create: createDefragmentRequest,
-  encode(m: DefragmentRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeDefragmentRequest(m, w);
-    return w.finish();
+  encode(m: DefragmentRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeDefragmentRequest(m));
+    putDefragmentRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: DefragmentRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeDefragmentRequest(m));
+    putDefragmentRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): DefragmentRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2765,6 +3857,19 @@ export function writeDefragmentResponse(m: DefragmentResponse, w: Writer): void 
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeDefragmentResponse(m: DefragmentResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeDefragmentResponse(m) bytes); returns the offset after it. */
+export function putDefragmentResponse(m: DefragmentResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a DefragmentResponse from `r` up to offset `end`. */
 export function readDefragmentResponse(r: Reader, end: number): DefragmentResponse {
   const m: DefragmentResponse = { header: undefined };
@@ -2782,10 +3887,15 @@ export function readDefragmentResponse(r: Reader, end: number): DefragmentRespon
 export const DefragmentResponse: MessageCodec<DefragmentResponse> = {
   typeName: 'etcdserverpb.DefragmentResponse',
   create: createDefragmentResponse,
-  encode(m: DefragmentResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeDefragmentResponse(m, w);
-    return w.finish();
+  encode(m: DefragmentResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeDefragmentResponse(m));
+    putDefragmentResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: DefragmentResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeDefragmentResponse(m));
+    putDefragmentResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): DefragmentResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2808,6 +3918,17 @@ export function createHashRequest(init?: Partial<HashRequest>): HashRequest {
 export function writeHashRequest(m: HashRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeHashRequest(m: HashRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeHashRequest(m) bytes); returns the offset after it. */
+export function putHashRequest(m: HashRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a HashRequest from `r` up to offset `end`. */
 export function readHashRequest(r: Reader, end: number): HashRequest {
   const m: HashRequest = {  };
@@ -2824,10 +3945,15 @@ export function readHashRequest(r: Reader, end: number): HashRequest {
 export const HashRequest: MessageCodec<HashRequest> = {
   typeName: 'etcdserverpb.HashRequest',
   create: createHashRequest,
-  encode(m: HashRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeHashRequest(m, w);
-    return w.finish();
+  encode(m: HashRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeHashRequest(m));
+    putHashRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: HashRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeHashRequest(m));
+    putHashRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): HashRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2856,6 +3982,21 @@ export function writeHashResponse(m: HashResponse, w: Writer): void {
   if (m.hash !== undefined && m.hash !== 0) { w.uint32(16); w.uint32(m.hash); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeHashResponse(m: HashResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.hash !== undefined && m.hash !== 0) n += 1 + varint32Size(m.hash >>> 0);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeHashResponse(m) bytes); returns the offset after it. */
+export function putHashResponse(m: HashResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.hash !== undefined && m.hash !== 0) { b[pos++] = 16; pos = putVarint32(b, pos, m.hash >>> 0); }
+  return pos;
+}
+
 /** Reads a HashResponse from `r` up to offset `end`. */
 export function readHashResponse(r: Reader, end: number): HashResponse {
   const m: HashResponse = { header: undefined, hash: 0 };
@@ -2874,10 +4015,15 @@ export function readHashResponse(r: Reader, end: number): HashResponse {
 export const HashResponse: MessageCodec<HashResponse> = {
   typeName: 'etcdserverpb.HashResponse',
   create: createHashResponse,
-  encode(m: HashResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeHashResponse(m, w);
-    return w.finish();
+  encode(m: HashResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeHashResponse(m));
+    putHashResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: HashResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeHashResponse(m));
+    putHashResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): HashResponse {
     const r = protobuf.Reader.create(bytes);
@@ -2903,6 +4049,19 @@ export function writeHashKVRequest(m: HashKVRequest, w: Writer): void {
   if (m.revision !== undefined && m.revision !== 0) { w.uint32(8); writeNumber64(w, m.revision); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeHashKVRequest(m: HashKVRequest): number {
+  let n = 0;
+  if (m.revision !== undefined && m.revision !== 0) n += 1 + number64Size(m.revision);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeHashKVRequest(m) bytes); returns the offset after it. */
+export function putHashKVRequest(m: HashKVRequest, b: Buffer, pos: number): number {
+  if (m.revision !== undefined && m.revision !== 0) { b[pos++] = 8; pos = putNumber64(b, pos, m.revision); }
+  return pos;
+}
+
 /** Reads a HashKVRequest from `r` up to offset `end`. */
 export function readHashKVRequest(r: Reader, end: number): HashKVRequest {
   const m: HashKVRequest = { revision: 0 };
@@ -2920,10 +4079,15 @@ export function readHashKVRequest(r: Reader, end: number): HashKVRequest {
 export const HashKVRequest: MessageCodec<HashKVRequest> = {
   typeName: 'etcdserverpb.HashKVRequest',
   create: createHashKVRequest,
-  encode(m: HashKVRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeHashKVRequest(m, w);
-    return w.finish();
+  encode(m: HashKVRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeHashKVRequest(m));
+    putHashKVRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: HashKVRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeHashKVRequest(m));
+    putHashKVRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): HashKVRequest {
     const r = protobuf.Reader.create(bytes);
@@ -2955,6 +4119,23 @@ export function writeHashKVResponse(m: HashKVResponse, w: Writer): void {
   if (m.compactRevision !== undefined && m.compactRevision !== 0) { w.uint32(24); writeNumber64(w, m.compactRevision); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeHashKVResponse(m: HashKVResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.hash !== undefined && m.hash !== 0) n += 1 + varint32Size(m.hash >>> 0);
+  if (m.compactRevision !== undefined && m.compactRevision !== 0) n += 1 + number64Size(m.compactRevision);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeHashKVResponse(m) bytes); returns the offset after it. */
+export function putHashKVResponse(m: HashKVResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.hash !== undefined && m.hash !== 0) { b[pos++] = 16; pos = putVarint32(b, pos, m.hash >>> 0); }
+  if (m.compactRevision !== undefined && m.compactRevision !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.compactRevision); }
+  return pos;
+}
+
 /** Reads a HashKVResponse from `r` up to offset `end`. */
 export function readHashKVResponse(r: Reader, end: number): HashKVResponse {
   const m: HashKVResponse = { header: undefined, hash: 0, compactRevision: 0 };
@@ -2974,10 +4155,15 @@ export function readHashKVResponse(r: Reader, end: number): HashKVResponse {
 export const HashKVResponse: MessageCodec<HashKVResponse> = {
   typeName: 'etcdserverpb.HashKVResponse',
   create: createHashKVResponse,
-  encode(m: HashKVResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeHashKVResponse(m, w);
-    return w.finish();
+  encode(m: HashKVResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeHashKVResponse(m));
+    putHashKVResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: HashKVResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeHashKVResponse(m));
+    putHashKVResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): HashKVResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3000,6 +4186,17 @@ export function createSnapshotRequest(init?: Partial<SnapshotRequest>): Snapshot
 export function writeSnapshotRequest(m: SnapshotRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeSnapshotRequest(m: SnapshotRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeSnapshotRequest(m) bytes); returns the offset after it. */
+export function putSnapshotRequest(m: SnapshotRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads a SnapshotRequest from `r` up to offset `end`. */
 export function readSnapshotRequest(r: Reader, end: number): SnapshotRequest {
   const m: SnapshotRequest = {  };
@@ -3016,10 +4213,15 @@ export function readSnapshotRequest(r: Reader, end: number): SnapshotRequest {
 export const SnapshotRequest: MessageCodec<SnapshotRequest> = {
   typeName: 'etcdserverpb.SnapshotRequest',
   create: createSnapshotRequest,
-  encode(m: SnapshotRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeSnapshotRequest(m, w);
-    return w.finish();
+  encode(m: SnapshotRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeSnapshotRequest(m));
+    putSnapshotRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: SnapshotRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeSnapshotRequest(m));
+    putSnapshotRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): SnapshotRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3051,6 +4253,23 @@ export function writeSnapshotResponse(m: SnapshotResponse, w: Writer): void {
   if (m.blob !== undefined && m.blob.length !== 0) { w.uint32(26); w.bytes(m.blob); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeSnapshotResponse(m: SnapshotResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.remainingBytes !== undefined && m.remainingBytes !== 0) n += 1 + number64Size(m.remainingBytes);
+  if (m.blob !== undefined && m.blob.length !== 0) n += 1 + bytesSize(m.blob);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeSnapshotResponse(m) bytes); returns the offset after it. */
+export function putSnapshotResponse(m: SnapshotResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.remainingBytes !== undefined && m.remainingBytes !== 0) { b[pos++] = 16; pos = putNumber64(b, pos, m.remainingBytes); }
+  if (m.blob !== undefined && m.blob.length !== 0) { b[pos++] = 26; pos = putBytes(b, pos, m.blob); }
+  return pos;
+}
+
 /** Reads a SnapshotResponse from `r` up to offset `end`. */
 export function readSnapshotResponse(r: Reader, end: number): SnapshotResponse {
   const m: SnapshotResponse = { header: undefined, remainingBytes: 0, blob: EMPTY_BYTES };
@@ -3070,10 +4289,15 @@ export function readSnapshotResponse(r: Reader, end: number): SnapshotResponse {
 export const SnapshotResponse: MessageCodec<SnapshotResponse> = {
   typeName: 'etcdserverpb.SnapshotResponse',
   create: createSnapshotResponse,
-  encode(m: SnapshotResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeSnapshotResponse(m, w);
-    return w.finish();
+  encode(m: SnapshotResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeSnapshotResponse(m));
+    putSnapshotResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: SnapshotResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeSnapshotResponse(m));
+    putSnapshotResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): SnapshotResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3099,6 +4323,19 @@ export function writeMoveLeaderRequest(m: MoveLeaderRequest, w: Writer): void {
   if (m.targetID !== undefined && m.targetID !== 0n) { w.uint32(8); writeBigInt64(w, m.targetID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMoveLeaderRequest(m: MoveLeaderRequest): number {
+  let n = 0;
+  if (m.targetID !== undefined && m.targetID !== 0n) n += 1 + bigInt64Size(m.targetID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMoveLeaderRequest(m) bytes); returns the offset after it. */
+export function putMoveLeaderRequest(m: MoveLeaderRequest, b: Buffer, pos: number): number {
+  if (m.targetID !== undefined && m.targetID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.targetID); }
+  return pos;
+}
+
 /** Reads a MoveLeaderRequest from `r` up to offset `end`. */
 export function readMoveLeaderRequest(r: Reader, end: number): MoveLeaderRequest {
   const m: MoveLeaderRequest = { targetID: 0n };
@@ -3116,10 +4353,15 @@ export function readMoveLeaderRequest(r: Reader, end: number): MoveLeaderRequest
 export const MoveLeaderRequest: MessageCodec<MoveLeaderRequest> = {
   typeName: 'etcdserverpb.MoveLeaderRequest',
   create: createMoveLeaderRequest,
-  encode(m: MoveLeaderRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMoveLeaderRequest(m, w);
-    return w.finish();
+  encode(m: MoveLeaderRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeMoveLeaderRequest(m));
+    putMoveLeaderRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MoveLeaderRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMoveLeaderRequest(m));
+    putMoveLeaderRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MoveLeaderRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3145,6 +4387,19 @@ export function writeMoveLeaderResponse(m: MoveLeaderResponse, w: Writer): void 
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMoveLeaderResponse(m: MoveLeaderResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMoveLeaderResponse(m) bytes); returns the offset after it. */
+export function putMoveLeaderResponse(m: MoveLeaderResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a MoveLeaderResponse from `r` up to offset `end`. */
 export function readMoveLeaderResponse(r: Reader, end: number): MoveLeaderResponse {
   const m: MoveLeaderResponse = { header: undefined };
@@ -3162,10 +4417,15 @@ export function readMoveLeaderResponse(r: Reader, end: number): MoveLeaderRespon
 export const MoveLeaderResponse: MessageCodec<MoveLeaderResponse> = {
   typeName: 'etcdserverpb.MoveLeaderResponse',
   create: createMoveLeaderResponse,
-  encode(m: MoveLeaderResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMoveLeaderResponse(m, w);
-    return w.finish();
+  encode(m: MoveLeaderResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeMoveLeaderResponse(m));
+    putMoveLeaderResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: MoveLeaderResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMoveLeaderResponse(m));
+    putMoveLeaderResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): MoveLeaderResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3188,6 +4448,17 @@ export function createAuthEnableRequest(init?: Partial<AuthEnableRequest>): Auth
 export function writeAuthEnableRequest(m: AuthEnableRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthEnableRequest(m: AuthEnableRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthEnableRequest(m) bytes); returns the offset after it. */
+export function putAuthEnableRequest(m: AuthEnableRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads an AuthEnableRequest from `r` up to offset `end`. */
 export function readAuthEnableRequest(r: Reader, end: number): AuthEnableRequest {
   const m: AuthEnableRequest = {  };
@@ -3204,10 +4475,15 @@ export function readAuthEnableRequest(r: Reader, end: number): AuthEnableRequest
 export const AuthEnableRequest: MessageCodec<AuthEnableRequest> = {
   typeName: 'etcdserverpb.AuthEnableRequest',
   create: createAuthEnableRequest,
-  encode(m: AuthEnableRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthEnableRequest(m, w);
-    return w.finish();
+  encode(m: AuthEnableRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthEnableRequest(m));
+    putAuthEnableRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthEnableRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthEnableRequest(m));
+    putAuthEnableRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthEnableRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3233,6 +4509,19 @@ export function writeAuthEnableResponse(m: AuthEnableResponse, w: Writer): void 
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthEnableResponse(m: AuthEnableResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthEnableResponse(m) bytes); returns the offset after it. */
+export function putAuthEnableResponse(m: AuthEnableResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthEnableResponse from `r` up to offset `end`. */
 export function readAuthEnableResponse(r: Reader, end: number): AuthEnableResponse {
   const m: AuthEnableResponse = { header: undefined };
@@ -3250,10 +4539,15 @@ export function readAuthEnableResponse(r: Reader, end: number): AuthEnableRespon
 export const AuthEnableResponse: MessageCodec<AuthEnableResponse> = {
   typeName: 'etcdserverpb.AuthEnableResponse',
   create: createAuthEnableResponse,
-  encode(m: AuthEnableResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthEnableResponse(m, w);
-    return w.finish();
+  encode(m: AuthEnableResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthEnableResponse(m));
+    putAuthEnableResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthEnableResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthEnableResponse(m));
+    putAuthEnableResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthEnableResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3276,6 +4570,17 @@ export function createAuthDisableRequest(init?: Partial<AuthDisableRequest>): Au
 export function writeAuthDisableRequest(m: AuthDisableRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthDisableRequest(m: AuthDisableRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthDisableRequest(m) bytes); returns the offset after it. */
+export function putAuthDisableRequest(m: AuthDisableRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads an AuthDisableRequest from `r` up to offset `end`. */
 export function readAuthDisableRequest(r: Reader, end: number): AuthDisableRequest {
   const m: AuthDisableRequest = {  };
@@ -3292,10 +4597,15 @@ export function readAuthDisableRequest(r: Reader, end: number): AuthDisableReque
 export const AuthDisableRequest: MessageCodec<AuthDisableRequest> = {
   typeName: 'etcdserverpb.AuthDisableRequest',
   create: createAuthDisableRequest,
-  encode(m: AuthDisableRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthDisableRequest(m, w);
-    return w.finish();
+  encode(m: AuthDisableRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthDisableRequest(m));
+    putAuthDisableRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthDisableRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthDisableRequest(m));
+    putAuthDisableRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthDisableRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3321,6 +4631,19 @@ export function writeAuthDisableResponse(m: AuthDisableResponse, w: Writer): voi
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthDisableResponse(m: AuthDisableResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthDisableResponse(m) bytes); returns the offset after it. */
+export function putAuthDisableResponse(m: AuthDisableResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthDisableResponse from `r` up to offset `end`. */
 export function readAuthDisableResponse(r: Reader, end: number): AuthDisableResponse {
   const m: AuthDisableResponse = { header: undefined };
@@ -3338,10 +4661,15 @@ export function readAuthDisableResponse(r: Reader, end: number): AuthDisableResp
 export const AuthDisableResponse: MessageCodec<AuthDisableResponse> = {
   typeName: 'etcdserverpb.AuthDisableResponse',
   create: createAuthDisableResponse,
-  encode(m: AuthDisableResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthDisableResponse(m, w);
-    return w.finish();
+  encode(m: AuthDisableResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthDisableResponse(m));
+    putAuthDisableResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthDisableResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthDisableResponse(m));
+    putAuthDisableResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthDisableResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3370,6 +4698,21 @@ export function writeAuthenticateRequest(m: AuthenticateRequest, w: Writer): voi
   if (m.password !== undefined && m.password !== '') { w.uint32(18); w.string(m.password); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthenticateRequest(m: AuthenticateRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.password !== undefined && m.password !== '') n += 1 + stringSize(m.password);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthenticateRequest(m) bytes); returns the offset after it. */
+export function putAuthenticateRequest(m: AuthenticateRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.password !== undefined && m.password !== '') { b[pos++] = 18; pos = putString(b, pos, m.password); }
+  return pos;
+}
+
 /** Reads an AuthenticateRequest from `r` up to offset `end`. */
 export function readAuthenticateRequest(r: Reader, end: number): AuthenticateRequest {
   const m: AuthenticateRequest = { name: '', password: '' };
@@ -3388,10 +4731,15 @@ export function readAuthenticateRequest(r: Reader, end: number): AuthenticateReq
 export const AuthenticateRequest: MessageCodec<AuthenticateRequest> = {
   typeName: 'etcdserverpb.AuthenticateRequest',
   create: createAuthenticateRequest,
-  encode(m: AuthenticateRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthenticateRequest(m, w);
-    return w.finish();
+  encode(m: AuthenticateRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthenticateRequest(m));
+    putAuthenticateRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthenticateRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthenticateRequest(m));
+    putAuthenticateRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthenticateRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3420,6 +4768,21 @@ export function writeAuthenticateResponse(m: AuthenticateResponse, w: Writer): v
   if (m.token !== undefined && m.token !== '') { w.uint32(18); w.string(m.token); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthenticateResponse(m: AuthenticateResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.token !== undefined && m.token !== '') n += 1 + stringSize(m.token);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthenticateResponse(m) bytes); returns the offset after it. */
+export function putAuthenticateResponse(m: AuthenticateResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.token !== undefined && m.token !== '') { b[pos++] = 18; pos = putString(b, pos, m.token); }
+  return pos;
+}
+
 /** Reads an AuthenticateResponse from `r` up to offset `end`. */
 export function readAuthenticateResponse(r: Reader, end: number): AuthenticateResponse {
   const m: AuthenticateResponse = { header: undefined, token: '' };
@@ -3438,10 +4801,15 @@ export function readAuthenticateResponse(r: Reader, end: number): AuthenticateRe
 export const AuthenticateResponse: MessageCodec<AuthenticateResponse> = {
   typeName: 'etcdserverpb.AuthenticateResponse',
   create: createAuthenticateResponse,
-  encode(m: AuthenticateResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthenticateResponse(m, w);
-    return w.finish();
+  encode(m: AuthenticateResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthenticateResponse(m));
+    putAuthenticateResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthenticateResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthenticateResponse(m));
+    putAuthenticateResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthenticateResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3473,6 +4841,23 @@ export function writeAuthUserAddRequest(m: AuthUserAddRequest, w: Writer): void 
   if (m.options !== undefined) { authpb.writeUserAddOptions(m.options, w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserAddRequest(m: AuthUserAddRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.password !== undefined && m.password !== '') n += 1 + stringSize(m.password);
+  if (m.options !== undefined) { const s = authpb.sizeUserAddOptions(m.options); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserAddRequest(m) bytes); returns the offset after it. */
+export function putAuthUserAddRequest(m: AuthUserAddRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.password !== undefined && m.password !== '') { b[pos++] = 18; pos = putString(b, pos, m.password); }
+  if (m.options !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, authpb.sizeUserAddOptions(m.options)); pos = authpb.putUserAddOptions(m.options, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserAddRequest from `r` up to offset `end`. */
 export function readAuthUserAddRequest(r: Reader, end: number): AuthUserAddRequest {
   const m: AuthUserAddRequest = { name: '', password: '', options: undefined };
@@ -3492,10 +4877,15 @@ export function readAuthUserAddRequest(r: Reader, end: number): AuthUserAddReque
 export const AuthUserAddRequest: MessageCodec<AuthUserAddRequest> = {
   typeName: 'etcdserverpb.AuthUserAddRequest',
   create: createAuthUserAddRequest,
-  encode(m: AuthUserAddRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserAddRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserAddRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserAddRequest(m));
+    putAuthUserAddRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserAddRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserAddRequest(m));
+    putAuthUserAddRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserAddRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3521,6 +4911,19 @@ export function writeAuthUserAddResponse(m: AuthUserAddResponse, w: Writer): voi
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserAddResponse(m: AuthUserAddResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserAddResponse(m) bytes); returns the offset after it. */
+export function putAuthUserAddResponse(m: AuthUserAddResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserAddResponse from `r` up to offset `end`. */
 export function readAuthUserAddResponse(r: Reader, end: number): AuthUserAddResponse {
   const m: AuthUserAddResponse = { header: undefined };
@@ -3538,10 +4941,15 @@ export function readAuthUserAddResponse(r: Reader, end: number): AuthUserAddResp
 export const AuthUserAddResponse: MessageCodec<AuthUserAddResponse> = {
   typeName: 'etcdserverpb.AuthUserAddResponse',
   create: createAuthUserAddResponse,
-  encode(m: AuthUserAddResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserAddResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserAddResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserAddResponse(m));
+    putAuthUserAddResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserAddResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserAddResponse(m));
+    putAuthUserAddResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserAddResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3567,6 +4975,19 @@ export function writeAuthUserGetRequest(m: AuthUserGetRequest, w: Writer): void 
   if (m.name !== undefined && m.name !== '') { w.uint32(10); w.string(m.name); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserGetRequest(m: AuthUserGetRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserGetRequest(m) bytes); returns the offset after it. */
+export function putAuthUserGetRequest(m: AuthUserGetRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  return pos;
+}
+
 /** Reads an AuthUserGetRequest from `r` up to offset `end`. */
 export function readAuthUserGetRequest(r: Reader, end: number): AuthUserGetRequest {
   const m: AuthUserGetRequest = { name: '' };
@@ -3584,10 +5005,15 @@ export function readAuthUserGetRequest(r: Reader, end: number): AuthUserGetReque
 export const AuthUserGetRequest: MessageCodec<AuthUserGetRequest> = {
   typeName: 'etcdserverpb.AuthUserGetRequest',
   create: createAuthUserGetRequest,
-  encode(m: AuthUserGetRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserGetRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserGetRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserGetRequest(m));
+    putAuthUserGetRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserGetRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserGetRequest(m));
+    putAuthUserGetRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserGetRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3616,6 +5042,21 @@ export function writeAuthUserGetResponse(m: AuthUserGetResponse, w: Writer): voi
   if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) { w.uint32(18); w.string(m.roles[i]); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserGetResponse(m: AuthUserGetResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) n += 1 + stringSize(m.roles[i]);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserGetResponse(m) bytes); returns the offset after it. */
+export function putAuthUserGetResponse(m: AuthUserGetResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) { b[pos++] = 18; pos = putString(b, pos, m.roles[i]); }
+  return pos;
+}
+
 /** Reads an AuthUserGetResponse from `r` up to offset `end`. */
 export function readAuthUserGetResponse(r: Reader, end: number): AuthUserGetResponse {
   const m: AuthUserGetResponse = { header: undefined, roles: [] };
@@ -3634,10 +5075,15 @@ export function readAuthUserGetResponse(r: Reader, end: number): AuthUserGetResp
 export const AuthUserGetResponse: MessageCodec<AuthUserGetResponse> = {
   typeName: 'etcdserverpb.AuthUserGetResponse',
   create: createAuthUserGetResponse,
-  encode(m: AuthUserGetResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserGetResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserGetResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserGetResponse(m));
+    putAuthUserGetResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserGetResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserGetResponse(m));
+    putAuthUserGetResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserGetResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3663,6 +5109,19 @@ export function writeAuthUserDeleteRequest(m: AuthUserDeleteRequest, w: Writer):
   if (m.name !== undefined && m.name !== '') { w.uint32(10); w.string(m.name); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserDeleteRequest(m: AuthUserDeleteRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserDeleteRequest(m) bytes); returns the offset after it. */
+export function putAuthUserDeleteRequest(m: AuthUserDeleteRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  return pos;
+}
+
 /** Reads an AuthUserDeleteRequest from `r` up to offset `end`. */
 export function readAuthUserDeleteRequest(r: Reader, end: number): AuthUserDeleteRequest {
   const m: AuthUserDeleteRequest = { name: '' };
@@ -3680,10 +5139,15 @@ export function readAuthUserDeleteRequest(r: Reader, end: number): AuthUserDelet
 export const AuthUserDeleteRequest: MessageCodec<AuthUserDeleteRequest> = {
   typeName: 'etcdserverpb.AuthUserDeleteRequest',
   create: createAuthUserDeleteRequest,
-  encode(m: AuthUserDeleteRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserDeleteRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserDeleteRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserDeleteRequest(m));
+    putAuthUserDeleteRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserDeleteRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserDeleteRequest(m));
+    putAuthUserDeleteRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserDeleteRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3709,6 +5173,19 @@ export function writeAuthUserDeleteResponse(m: AuthUserDeleteResponse, w: Writer
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserDeleteResponse(m: AuthUserDeleteResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserDeleteResponse(m) bytes); returns the offset after it. */
+export function putAuthUserDeleteResponse(m: AuthUserDeleteResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserDeleteResponse from `r` up to offset `end`. */
 export function readAuthUserDeleteResponse(r: Reader, end: number): AuthUserDeleteResponse {
   const m: AuthUserDeleteResponse = { header: undefined };
@@ -3726,10 +5203,15 @@ export function readAuthUserDeleteResponse(r: Reader, end: number): AuthUserDele
 export const AuthUserDeleteResponse: MessageCodec<AuthUserDeleteResponse> = {
   typeName: 'etcdserverpb.AuthUserDeleteResponse',
   create: createAuthUserDeleteResponse,
-  encode(m: AuthUserDeleteResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserDeleteResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserDeleteResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserDeleteResponse(m));
+    putAuthUserDeleteResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserDeleteResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserDeleteResponse(m));
+    putAuthUserDeleteResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserDeleteResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3758,6 +5240,21 @@ export function writeAuthUserChangePasswordRequest(m: AuthUserChangePasswordRequ
   if (m.password !== undefined && m.password !== '') { w.uint32(18); w.string(m.password); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserChangePasswordRequest(m: AuthUserChangePasswordRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.password !== undefined && m.password !== '') n += 1 + stringSize(m.password);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserChangePasswordRequest(m) bytes); returns the offset after it. */
+export function putAuthUserChangePasswordRequest(m: AuthUserChangePasswordRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.password !== undefined && m.password !== '') { b[pos++] = 18; pos = putString(b, pos, m.password); }
+  return pos;
+}
+
 /** Reads an AuthUserChangePasswordRequest from `r` up to offset `end`. */
 export function readAuthUserChangePasswordRequest(r: Reader, end: number): AuthUserChangePasswordRequest {
   const m: AuthUserChangePasswordRequest = { name: '', password: '' };
@@ -3776,10 +5273,15 @@ export function readAuthUserChangePasswordRequest(r: Reader, end: number): AuthU
 export const AuthUserChangePasswordRequest: MessageCodec<AuthUserChangePasswordRequest> = {
   typeName: 'etcdserverpb.AuthUserChangePasswordRequest',
   create: createAuthUserChangePasswordRequest,
-  encode(m: AuthUserChangePasswordRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserChangePasswordRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserChangePasswordRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserChangePasswordRequest(m));
+    putAuthUserChangePasswordRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserChangePasswordRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserChangePasswordRequest(m));
+    putAuthUserChangePasswordRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserChangePasswordRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3805,6 +5307,19 @@ export function writeAuthUserChangePasswordResponse(m: AuthUserChangePasswordRes
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserChangePasswordResponse(m: AuthUserChangePasswordResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserChangePasswordResponse(m) bytes); returns the offset after it. */
+export function putAuthUserChangePasswordResponse(m: AuthUserChangePasswordResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserChangePasswordResponse from `r` up to offset `end`. */
 export function readAuthUserChangePasswordResponse(r: Reader, end: number): AuthUserChangePasswordResponse {
   const m: AuthUserChangePasswordResponse = { header: undefined };
@@ -3822,10 +5337,15 @@ export function readAuthUserChangePasswordResponse(r: Reader, end: number): Auth
 export const AuthUserChangePasswordResponse: MessageCodec<AuthUserChangePasswordResponse> = {
   typeName: 'etcdserverpb.AuthUserChangePasswordResponse',
   create: createAuthUserChangePasswordResponse,
-  encode(m: AuthUserChangePasswordResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserChangePasswordResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserChangePasswordResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserChangePasswordResponse(m));
+    putAuthUserChangePasswordResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserChangePasswordResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserChangePasswordResponse(m));
+    putAuthUserChangePasswordResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserChangePasswordResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3854,6 +5374,21 @@ export function writeAuthUserGrantRoleRequest(m: AuthUserGrantRoleRequest, w: Wr
   if (m.role !== undefined && m.role !== '') { w.uint32(18); w.string(m.role); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserGrantRoleRequest(m: AuthUserGrantRoleRequest): number {
+  let n = 0;
+  if (m.user !== undefined && m.user !== '') n += 1 + stringSize(m.user);
+  if (m.role !== undefined && m.role !== '') n += 1 + stringSize(m.role);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserGrantRoleRequest(m) bytes); returns the offset after it. */
+export function putAuthUserGrantRoleRequest(m: AuthUserGrantRoleRequest, b: Buffer, pos: number): number {
+  if (m.user !== undefined && m.user !== '') { b[pos++] = 10; pos = putString(b, pos, m.user); }
+  if (m.role !== undefined && m.role !== '') { b[pos++] = 18; pos = putString(b, pos, m.role); }
+  return pos;
+}
+
 /** Reads an AuthUserGrantRoleRequest from `r` up to offset `end`. */
 export function readAuthUserGrantRoleRequest(r: Reader, end: number): AuthUserGrantRoleRequest {
   const m: AuthUserGrantRoleRequest = { user: '', role: '' };
@@ -3872,10 +5407,15 @@ export function readAuthUserGrantRoleRequest(r: Reader, end: number): AuthUserGr
 export const AuthUserGrantRoleRequest: MessageCodec<AuthUserGrantRoleRequest> = {
   typeName: 'etcdserverpb.AuthUserGrantRoleRequest',
   create: createAuthUserGrantRoleRequest,
-  encode(m: AuthUserGrantRoleRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserGrantRoleRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserGrantRoleRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserGrantRoleRequest(m));
+    putAuthUserGrantRoleRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserGrantRoleRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserGrantRoleRequest(m));
+    putAuthUserGrantRoleRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserGrantRoleRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3901,6 +5441,19 @@ export function writeAuthUserGrantRoleResponse(m: AuthUserGrantRoleResponse, w: 
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserGrantRoleResponse(m: AuthUserGrantRoleResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserGrantRoleResponse(m) bytes); returns the offset after it. */
+export function putAuthUserGrantRoleResponse(m: AuthUserGrantRoleResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserGrantRoleResponse from `r` up to offset `end`. */
 export function readAuthUserGrantRoleResponse(r: Reader, end: number): AuthUserGrantRoleResponse {
   const m: AuthUserGrantRoleResponse = { header: undefined };
@@ -3918,10 +5471,15 @@ export function readAuthUserGrantRoleResponse(r: Reader, end: number): AuthUserG
 export const AuthUserGrantRoleResponse: MessageCodec<AuthUserGrantRoleResponse> = {
   typeName: 'etcdserverpb.AuthUserGrantRoleResponse',
   create: createAuthUserGrantRoleResponse,
-  encode(m: AuthUserGrantRoleResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserGrantRoleResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserGrantRoleResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserGrantRoleResponse(m));
+    putAuthUserGrantRoleResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserGrantRoleResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserGrantRoleResponse(m));
+    putAuthUserGrantRoleResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserGrantRoleResponse {
     const r = protobuf.Reader.create(bytes);
@@ -3950,6 +5508,21 @@ export function writeAuthUserRevokeRoleRequest(m: AuthUserRevokeRoleRequest, w: 
   if (m.role !== undefined && m.role !== '') { w.uint32(18); w.string(m.role); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserRevokeRoleRequest(m: AuthUserRevokeRoleRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.role !== undefined && m.role !== '') n += 1 + stringSize(m.role);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserRevokeRoleRequest(m) bytes); returns the offset after it. */
+export function putAuthUserRevokeRoleRequest(m: AuthUserRevokeRoleRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.role !== undefined && m.role !== '') { b[pos++] = 18; pos = putString(b, pos, m.role); }
+  return pos;
+}
+
 /** Reads an AuthUserRevokeRoleRequest from `r` up to offset `end`. */
 export function readAuthUserRevokeRoleRequest(r: Reader, end: number): AuthUserRevokeRoleRequest {
   const m: AuthUserRevokeRoleRequest = { name: '', role: '' };
@@ -3968,10 +5541,15 @@ export function readAuthUserRevokeRoleRequest(r: Reader, end: number): AuthUserR
 export const AuthUserRevokeRoleRequest: MessageCodec<AuthUserRevokeRoleRequest> = {
   typeName: 'etcdserverpb.AuthUserRevokeRoleRequest',
   create: createAuthUserRevokeRoleRequest,
-  encode(m: AuthUserRevokeRoleRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserRevokeRoleRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserRevokeRoleRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserRevokeRoleRequest(m));
+    putAuthUserRevokeRoleRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserRevokeRoleRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserRevokeRoleRequest(m));
+    putAuthUserRevokeRoleRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserRevokeRoleRequest {
     const r = protobuf.Reader.create(bytes);
@@ -3997,6 +5575,19 @@ export function writeAuthUserRevokeRoleResponse(m: AuthUserRevokeRoleResponse, w
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserRevokeRoleResponse(m: AuthUserRevokeRoleResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserRevokeRoleResponse(m) bytes); returns the offset after it. */
+export function putAuthUserRevokeRoleResponse(m: AuthUserRevokeRoleResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthUserRevokeRoleResponse from `r` up to offset `end`. */
 export function readAuthUserRevokeRoleResponse(r: Reader, end: number): AuthUserRevokeRoleResponse {
   const m: AuthUserRevokeRoleResponse = { header: undefined };
@@ -4014,10 +5605,15 @@ export function readAuthUserRevokeRoleResponse(r: Reader, end: number): AuthUser
 export const AuthUserRevokeRoleResponse: MessageCodec<AuthUserRevokeRoleResponse> = {
   typeName: 'etcdserverpb.AuthUserRevokeRoleResponse',
   create: createAuthUserRevokeRoleResponse,
-  encode(m: AuthUserRevokeRoleResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserRevokeRoleResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserRevokeRoleResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserRevokeRoleResponse(m));
+    putAuthUserRevokeRoleResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserRevokeRoleResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserRevokeRoleResponse(m));
+    putAuthUserRevokeRoleResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserRevokeRoleResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4040,6 +5636,17 @@ export function createAuthUserListRequest(init?: Partial<AuthUserListRequest>): 
 export function writeAuthUserListRequest(m: AuthUserListRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserListRequest(m: AuthUserListRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserListRequest(m) bytes); returns the offset after it. */
+export function putAuthUserListRequest(m: AuthUserListRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads an AuthUserListRequest from `r` up to offset `end`. */
 export function readAuthUserListRequest(r: Reader, end: number): AuthUserListRequest {
   const m: AuthUserListRequest = {  };
@@ -4056,10 +5663,15 @@ export function readAuthUserListRequest(r: Reader, end: number): AuthUserListReq
 export const AuthUserListRequest: MessageCodec<AuthUserListRequest> = {
   typeName: 'etcdserverpb.AuthUserListRequest',
   create: createAuthUserListRequest,
-  encode(m: AuthUserListRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserListRequest(m, w);
-    return w.finish();
+  encode(m: AuthUserListRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserListRequest(m));
+    putAuthUserListRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserListRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserListRequest(m));
+    putAuthUserListRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserListRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4088,6 +5700,21 @@ export function writeAuthUserListResponse(m: AuthUserListResponse, w: Writer): v
   if (m.users !== undefined) for (let i = 0; i < m.users.length; i++) { w.uint32(18); w.string(m.users[i]); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthUserListResponse(m: AuthUserListResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.users !== undefined) for (let i = 0; i < m.users.length; i++) n += 1 + stringSize(m.users[i]);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthUserListResponse(m) bytes); returns the offset after it. */
+export function putAuthUserListResponse(m: AuthUserListResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.users !== undefined) for (let i = 0; i < m.users.length; i++) { b[pos++] = 18; pos = putString(b, pos, m.users[i]); }
+  return pos;
+}
+
 /** Reads an AuthUserListResponse from `r` up to offset `end`. */
 export function readAuthUserListResponse(r: Reader, end: number): AuthUserListResponse {
   const m: AuthUserListResponse = { header: undefined, users: [] };
@@ -4106,10 +5733,15 @@ export function readAuthUserListResponse(r: Reader, end: number): AuthUserListRe
 export const AuthUserListResponse: MessageCodec<AuthUserListResponse> = {
   typeName: 'etcdserverpb.AuthUserListResponse',
   create: createAuthUserListResponse,
-  encode(m: AuthUserListResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthUserListResponse(m, w);
-    return w.finish();
+  encode(m: AuthUserListResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthUserListResponse(m));
+    putAuthUserListResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthUserListResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthUserListResponse(m));
+    putAuthUserListResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthUserListResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4135,6 +5767,19 @@ export function writeAuthRoleAddRequest(m: AuthRoleAddRequest, w: Writer): void 
   if (m.name !== undefined && m.name !== '') { w.uint32(10); w.string(m.name); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleAddRequest(m: AuthRoleAddRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleAddRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleAddRequest(m: AuthRoleAddRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  return pos;
+}
+
 /** Reads an AuthRoleAddRequest from `r` up to offset `end`. */
 export function readAuthRoleAddRequest(r: Reader, end: number): AuthRoleAddRequest {
   const m: AuthRoleAddRequest = { name: '' };
@@ -4152,10 +5797,15 @@ export function readAuthRoleAddRequest(r: Reader, end: number): AuthRoleAddReque
 export const AuthRoleAddRequest: MessageCodec<AuthRoleAddRequest> = {
   typeName: 'etcdserverpb.AuthRoleAddRequest',
   create: createAuthRoleAddRequest,
-  encode(m: AuthRoleAddRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleAddRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleAddRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleAddRequest(m));
+    putAuthRoleAddRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleAddRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleAddRequest(m));
+    putAuthRoleAddRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleAddRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4181,6 +5831,19 @@ export function writeAuthRoleAddResponse(m: AuthRoleAddResponse, w: Writer): voi
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleAddResponse(m: AuthRoleAddResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleAddResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleAddResponse(m: AuthRoleAddResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleAddResponse from `r` up to offset `end`. */
 export function readAuthRoleAddResponse(r: Reader, end: number): AuthRoleAddResponse {
   const m: AuthRoleAddResponse = { header: undefined };
@@ -4198,10 +5861,15 @@ export function readAuthRoleAddResponse(r: Reader, end: number): AuthRoleAddResp
 export const AuthRoleAddResponse: MessageCodec<AuthRoleAddResponse> = {
   typeName: 'etcdserverpb.AuthRoleAddResponse',
   create: createAuthRoleAddResponse,
-  encode(m: AuthRoleAddResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleAddResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleAddResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleAddResponse(m));
+    putAuthRoleAddResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleAddResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleAddResponse(m));
+    putAuthRoleAddResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleAddResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4227,6 +5895,19 @@ export function writeAuthRoleGetRequest(m: AuthRoleGetRequest, w: Writer): void 
   if (m.role !== undefined && m.role !== '') { w.uint32(10); w.string(m.role); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleGetRequest(m: AuthRoleGetRequest): number {
+  let n = 0;
+  if (m.role !== undefined && m.role !== '') n += 1 + stringSize(m.role);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleGetRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleGetRequest(m: AuthRoleGetRequest, b: Buffer, pos: number): number {
+  if (m.role !== undefined && m.role !== '') { b[pos++] = 10; pos = putString(b, pos, m.role); }
+  return pos;
+}
+
 /** Reads an AuthRoleGetRequest from `r` up to offset `end`. */
 export function readAuthRoleGetRequest(r: Reader, end: number): AuthRoleGetRequest {
   const m: AuthRoleGetRequest = { role: '' };
@@ -4244,10 +5925,15 @@ export function readAuthRoleGetRequest(r: Reader, end: number): AuthRoleGetReque
 export const AuthRoleGetRequest: MessageCodec<AuthRoleGetRequest> = {
   typeName: 'etcdserverpb.AuthRoleGetRequest',
   create: createAuthRoleGetRequest,
-  encode(m: AuthRoleGetRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleGetRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleGetRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleGetRequest(m));
+    putAuthRoleGetRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleGetRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleGetRequest(m));
+    putAuthRoleGetRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleGetRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4276,6 +5962,21 @@ export function writeAuthRoleGetResponse(m: AuthRoleGetResponse, w: Writer): voi
   if (m.perm !== undefined) for (let i = 0; i < m.perm.length; i++) { authpb.writePermission(m.perm[i], w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleGetResponse(m: AuthRoleGetResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.perm !== undefined) for (let i = 0; i < m.perm.length; i++) { const s = authpb.sizePermission(m.perm[i]); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleGetResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleGetResponse(m: AuthRoleGetResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.perm !== undefined) for (let i = 0; i < m.perm.length; i++) { b[pos++] = 18; pos = putVarint32(b, pos, authpb.sizePermission(m.perm[i])); pos = authpb.putPermission(m.perm[i], b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleGetResponse from `r` up to offset `end`. */
 export function readAuthRoleGetResponse(r: Reader, end: number): AuthRoleGetResponse {
   const m: AuthRoleGetResponse = { header: undefined, perm: [] };
@@ -4294,10 +5995,15 @@ export function readAuthRoleGetResponse(r: Reader, end: number): AuthRoleGetResp
 export const AuthRoleGetResponse: MessageCodec<AuthRoleGetResponse> = {
   typeName: 'etcdserverpb.AuthRoleGetResponse',
   create: createAuthRoleGetResponse,
-  encode(m: AuthRoleGetResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleGetResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleGetResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleGetResponse(m));
+    putAuthRoleGetResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleGetResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleGetResponse(m));
+    putAuthRoleGetResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleGetResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4320,6 +6026,17 @@ export function createAuthRoleListRequest(init?: Partial<AuthRoleListRequest>): 
 export function writeAuthRoleListRequest(m: AuthRoleListRequest, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleListRequest(m: AuthRoleListRequest): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleListRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleListRequest(m: AuthRoleListRequest, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads an AuthRoleListRequest from `r` up to offset `end`. */
 export function readAuthRoleListRequest(r: Reader, end: number): AuthRoleListRequest {
   const m: AuthRoleListRequest = {  };
@@ -4336,10 +6053,15 @@ export function readAuthRoleListRequest(r: Reader, end: number): AuthRoleListReq
 export const AuthRoleListRequest: MessageCodec<AuthRoleListRequest> = {
   typeName: 'etcdserverpb.AuthRoleListRequest',
   create: createAuthRoleListRequest,
-  encode(m: AuthRoleListRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleListRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleListRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleListRequest(m));
+    putAuthRoleListRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleListRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleListRequest(m));
+    putAuthRoleListRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleListRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4368,6 +6090,21 @@ export function writeAuthRoleListResponse(m: AuthRoleListResponse, w: Writer): v
   if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) { w.uint32(18); w.string(m.roles[i]); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleListResponse(m: AuthRoleListResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) n += 1 + stringSize(m.roles[i]);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleListResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleListResponse(m: AuthRoleListResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  if (m.roles !== undefined) for (let i = 0; i < m.roles.length; i++) { b[pos++] = 18; pos = putString(b, pos, m.roles[i]); }
+  return pos;
+}
+
 /** Reads an AuthRoleListResponse from `r` up to offset `end`. */
 export function readAuthRoleListResponse(r: Reader, end: number): AuthRoleListResponse {
   const m: AuthRoleListResponse = { header: undefined, roles: [] };
@@ -4386,10 +6123,15 @@ export function readAuthRoleListResponse(r: Reader, end: number): AuthRoleListRe
 export const AuthRoleListResponse: MessageCodec<AuthRoleListResponse> = {
   typeName: 'etcdserverpb.AuthRoleListResponse',
   create: createAuthRoleListResponse,
-  encode(m: AuthRoleListResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleListResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleListResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleListResponse(m));
+    putAuthRoleListResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleListResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleListResponse(m));
+    putAuthRoleListResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleListResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4415,6 +6157,19 @@ export function writeAuthRoleDeleteRequest(m: AuthRoleDeleteRequest, w: Writer):
   if (m.role !== undefined && m.role !== '') { w.uint32(10); w.string(m.role); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleDeleteRequest(m: AuthRoleDeleteRequest): number {
+  let n = 0;
+  if (m.role !== undefined && m.role !== '') n += 1 + stringSize(m.role);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleDeleteRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleDeleteRequest(m: AuthRoleDeleteRequest, b: Buffer, pos: number): number {
+  if (m.role !== undefined && m.role !== '') { b[pos++] = 10; pos = putString(b, pos, m.role); }
+  return pos;
+}
+
 /** Reads an AuthRoleDeleteRequest from `r` up to offset `end`. */
 export function readAuthRoleDeleteRequest(r: Reader, end: number): AuthRoleDeleteRequest {
   const m: AuthRoleDeleteRequest = { role: '' };
@@ -4432,10 +6187,15 @@ export function readAuthRoleDeleteRequest(r: Reader, end: number): AuthRoleDelet
 export const AuthRoleDeleteRequest: MessageCodec<AuthRoleDeleteRequest> = {
   typeName: 'etcdserverpb.AuthRoleDeleteRequest',
   create: createAuthRoleDeleteRequest,
-  encode(m: AuthRoleDeleteRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleDeleteRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleDeleteRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleDeleteRequest(m));
+    putAuthRoleDeleteRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleDeleteRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleDeleteRequest(m));
+    putAuthRoleDeleteRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleDeleteRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4461,6 +6221,19 @@ export function writeAuthRoleDeleteResponse(m: AuthRoleDeleteResponse, w: Writer
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleDeleteResponse(m: AuthRoleDeleteResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleDeleteResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleDeleteResponse(m: AuthRoleDeleteResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleDeleteResponse from `r` up to offset `end`. */
 export function readAuthRoleDeleteResponse(r: Reader, end: number): AuthRoleDeleteResponse {
   const m: AuthRoleDeleteResponse = { header: undefined };
@@ -4478,10 +6251,15 @@ export function readAuthRoleDeleteResponse(r: Reader, end: number): AuthRoleDele
 export const AuthRoleDeleteResponse: MessageCodec<AuthRoleDeleteResponse> = {
   typeName: 'etcdserverpb.AuthRoleDeleteResponse',
   create: createAuthRoleDeleteResponse,
-  encode(m: AuthRoleDeleteResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleDeleteResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleDeleteResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleDeleteResponse(m));
+    putAuthRoleDeleteResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleDeleteResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleDeleteResponse(m));
+    putAuthRoleDeleteResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleDeleteResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4510,6 +6288,21 @@ export function writeAuthRoleGrantPermissionRequest(m: AuthRoleGrantPermissionRe
   if (m.perm !== undefined) { authpb.writePermission(m.perm, w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleGrantPermissionRequest(m: AuthRoleGrantPermissionRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.perm !== undefined) { const s = authpb.sizePermission(m.perm); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleGrantPermissionRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleGrantPermissionRequest(m: AuthRoleGrantPermissionRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.perm !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, authpb.sizePermission(m.perm)); pos = authpb.putPermission(m.perm, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleGrantPermissionRequest from `r` up to offset `end`. */
 export function readAuthRoleGrantPermissionRequest(r: Reader, end: number): AuthRoleGrantPermissionRequest {
   const m: AuthRoleGrantPermissionRequest = { name: '', perm: undefined };
@@ -4528,10 +6321,15 @@ export function readAuthRoleGrantPermissionRequest(r: Reader, end: number): Auth
 export const AuthRoleGrantPermissionRequest: MessageCodec<AuthRoleGrantPermissionRequest> = {
   typeName: 'etcdserverpb.AuthRoleGrantPermissionRequest',
   create: createAuthRoleGrantPermissionRequest,
-  encode(m: AuthRoleGrantPermissionRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleGrantPermissionRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleGrantPermissionRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleGrantPermissionRequest(m));
+    putAuthRoleGrantPermissionRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleGrantPermissionRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleGrantPermissionRequest(m));
+    putAuthRoleGrantPermissionRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleGrantPermissionRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4557,6 +6355,19 @@ export function writeAuthRoleGrantPermissionResponse(m: AuthRoleGrantPermissionR
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleGrantPermissionResponse(m: AuthRoleGrantPermissionResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleGrantPermissionResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleGrantPermissionResponse(m: AuthRoleGrantPermissionResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleGrantPermissionResponse from `r` up to offset `end`. */
 export function readAuthRoleGrantPermissionResponse(r: Reader, end: number): AuthRoleGrantPermissionResponse {
   const m: AuthRoleGrantPermissionResponse = { header: undefined };
@@ -4574,10 +6385,15 @@ export function readAuthRoleGrantPermissionResponse(r: Reader, end: number): Aut
 export const AuthRoleGrantPermissionResponse: MessageCodec<AuthRoleGrantPermissionResponse> = {
   typeName: 'etcdserverpb.AuthRoleGrantPermissionResponse',
   create: createAuthRoleGrantPermissionResponse,
-  encode(m: AuthRoleGrantPermissionResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleGrantPermissionResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleGrantPermissionResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleGrantPermissionResponse(m));
+    putAuthRoleGrantPermissionResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleGrantPermissionResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleGrantPermissionResponse(m));
+    putAuthRoleGrantPermissionResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleGrantPermissionResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4609,6 +6425,23 @@ export function writeAuthRoleRevokePermissionRequest(m: AuthRoleRevokePermission
   if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { w.uint32(26); w.bytes(m.rangeEnd); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleRevokePermissionRequest(m: AuthRoleRevokePermissionRequest): number {
+  let n = 0;
+  if (m.role !== undefined && m.role !== '') n += 1 + stringSize(m.role);
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) n += 1 + bytesSize(m.rangeEnd);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleRevokePermissionRequest(m) bytes); returns the offset after it. */
+export function putAuthRoleRevokePermissionRequest(m: AuthRoleRevokePermissionRequest, b: Buffer, pos: number): number {
+  if (m.role !== undefined && m.role !== '') { b[pos++] = 10; pos = putString(b, pos, m.role); }
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.key); }
+  if (m.rangeEnd !== undefined && m.rangeEnd.length !== 0) { b[pos++] = 26; pos = putBytes(b, pos, m.rangeEnd); }
+  return pos;
+}
+
 /** Reads an AuthRoleRevokePermissionRequest from `r` up to offset `end`. */
 export function readAuthRoleRevokePermissionRequest(r: Reader, end: number): AuthRoleRevokePermissionRequest {
   const m: AuthRoleRevokePermissionRequest = { role: '', key: EMPTY_BYTES, rangeEnd: EMPTY_BYTES };
@@ -4628,10 +6461,15 @@ export function readAuthRoleRevokePermissionRequest(r: Reader, end: number): Aut
 export const AuthRoleRevokePermissionRequest: MessageCodec<AuthRoleRevokePermissionRequest> = {
   typeName: 'etcdserverpb.AuthRoleRevokePermissionRequest',
   create: createAuthRoleRevokePermissionRequest,
-  encode(m: AuthRoleRevokePermissionRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleRevokePermissionRequest(m, w);
-    return w.finish();
+  encode(m: AuthRoleRevokePermissionRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleRevokePermissionRequest(m));
+    putAuthRoleRevokePermissionRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleRevokePermissionRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleRevokePermissionRequest(m));
+    putAuthRoleRevokePermissionRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleRevokePermissionRequest {
     const r = protobuf.Reader.create(bytes);
@@ -4657,6 +6495,19 @@ export function writeAuthRoleRevokePermissionResponse(m: AuthRoleRevokePermissio
   if (m.header !== undefined) { writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeAuthRoleRevokePermissionResponse(m: AuthRoleRevokePermissionResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeAuthRoleRevokePermissionResponse(m) bytes); returns the offset after it. */
+export function putAuthRoleRevokePermissionResponse(m: AuthRoleRevokePermissionResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeResponseHeader(m.header)); pos = putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an AuthRoleRevokePermissionResponse from `r` up to offset `end`. */
 export function readAuthRoleRevokePermissionResponse(r: Reader, end: number): AuthRoleRevokePermissionResponse {
   const m: AuthRoleRevokePermissionResponse = { header: undefined };
@@ -4674,10 +6525,15 @@ export function readAuthRoleRevokePermissionResponse(r: Reader, end: number): Au
 export const AuthRoleRevokePermissionResponse: MessageCodec<AuthRoleRevokePermissionResponse> = {
   typeName: 'etcdserverpb.AuthRoleRevokePermissionResponse',
   create: createAuthRoleRevokePermissionResponse,
-  encode(m: AuthRoleRevokePermissionResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeAuthRoleRevokePermissionResponse(m, w);
-    return w.finish();
+  encode(m: AuthRoleRevokePermissionResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeAuthRoleRevokePermissionResponse(m));
+    putAuthRoleRevokePermissionResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: AuthRoleRevokePermissionResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeAuthRoleRevokePermissionResponse(m));
+    putAuthRoleRevokePermissionResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): AuthRoleRevokePermissionResponse {
     const r = protobuf.Reader.create(bytes);
@@ -4751,6 +6607,51 @@ export function writeRequest(m: Request, w: Writer): void {
   if (m.Refresh !== undefined) { w.uint32(136); w.bool(m.Refresh); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRequest(m: Request): number {
+  let n = 0;
+  if (m.ID !== undefined) n += 1 + bigInt64Size(m.ID);
+  if (m.Method !== undefined) n += 1 + stringSize(m.Method);
+  if (m.Path !== undefined) n += 1 + stringSize(m.Path);
+  if (m.Val !== undefined) n += 1 + stringSize(m.Val);
+  if (m.Dir !== undefined) n += 1 + 1;
+  if (m.PrevValue !== undefined) n += 1 + stringSize(m.PrevValue);
+  if (m.PrevIndex !== undefined) n += 1 + number64Size(m.PrevIndex);
+  if (m.PrevExist !== undefined) n += 1 + 1;
+  if (m.Expiration !== undefined) n += 1 + bigInt64Size(m.Expiration);
+  if (m.Wait !== undefined) n += 1 + 1;
+  if (m.Since !== undefined) n += 1 + number64Size(m.Since);
+  if (m.Recursive !== undefined) n += 1 + 1;
+  if (m.Sorted !== undefined) n += 1 + 1;
+  if (m.Quorum !== undefined) n += 1 + 1;
+  if (m.Time !== undefined) n += 1 + bigInt64Size(m.Time);
+  if (m.Stream !== undefined) n += 2 + 1;
+  if (m.Refresh !== undefined) n += 2 + 1;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRequest(m) bytes); returns the offset after it. */
+export function putRequest(m: Request, b: Buffer, pos: number): number {
+  if (m.ID !== undefined) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.Method !== undefined) { b[pos++] = 18; pos = putString(b, pos, m.Method); }
+  if (m.Path !== undefined) { b[pos++] = 26; pos = putString(b, pos, m.Path); }
+  if (m.Val !== undefined) { b[pos++] = 34; pos = putString(b, pos, m.Val); }
+  if (m.Dir !== undefined) { b[pos++] = 40; b[pos++] = m.Dir ? 1 : 0; }
+  if (m.PrevValue !== undefined) { b[pos++] = 50; pos = putString(b, pos, m.PrevValue); }
+  if (m.PrevIndex !== undefined) { b[pos++] = 56; pos = putNumber64(b, pos, m.PrevIndex); }
+  if (m.PrevExist !== undefined) { b[pos++] = 64; b[pos++] = m.PrevExist ? 1 : 0; }
+  if (m.Expiration !== undefined) { b[pos++] = 72; pos = putBigInt64(b, pos, m.Expiration); }
+  if (m.Wait !== undefined) { b[pos++] = 80; b[pos++] = m.Wait ? 1 : 0; }
+  if (m.Since !== undefined) { b[pos++] = 88; pos = putNumber64(b, pos, m.Since); }
+  if (m.Recursive !== undefined) { b[pos++] = 96; b[pos++] = m.Recursive ? 1 : 0; }
+  if (m.Sorted !== undefined) { b[pos++] = 104; b[pos++] = m.Sorted ? 1 : 0; }
+  if (m.Quorum !== undefined) { b[pos++] = 112; b[pos++] = m.Quorum ? 1 : 0; }
+  if (m.Time !== undefined) { b[pos++] = 120; pos = putBigInt64(b, pos, m.Time); }
+  if (m.Stream !== undefined) { b[pos++] = 128; b[pos++] = 1; b[pos++] = m.Stream ? 1 : 0; }
+  if (m.Refresh !== undefined) { b[pos++] = 136; b[pos++] = 1; b[pos++] = m.Refresh ? 1 : 0; }
+  return pos;
+}
+
 /** Reads a Request from `r` up to offset `end`. */
 export function readRequest(r: Reader, end: number): Request {
   const m: Request = { ID: undefined, Method: undefined, Path: undefined, Val: undefined, Dir: undefined, PrevValue: undefined, PrevIndex: undefined, PrevExist: undefined, Expiration: undefined, Wait: undefined, Since: undefined, Recursive: undefined, Sorted: undefined, Quorum: undefined, Time: undefined, Stream: undefined, Refresh: undefined };
@@ -4784,10 +6685,15 @@ export function readRequest(r: Reader, end: number): Request {
 export const Request: MessageCodec<Request> = {
   typeName: 'etcdserverpb.Request',
   create: createRequest,
-  encode(m: Request): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRequest(m, w);
-    return w.finish();
+  encode(m: Request): Buffer {
+    const b = Buffer.allocUnsafe(sizeRequest(m));
+    putRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Request, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRequest(m));
+    putRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Request {
     const r = protobuf.Reader.create(bytes);
@@ -4816,6 +6722,21 @@ export function writeMetadata(m: Metadata, w: Writer): void {
   if (m.ClusterID !== undefined) { w.uint32(16); writeBigInt64(w, m.ClusterID); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeMetadata(m: Metadata): number {
+  let n = 0;
+  if (m.NodeID !== undefined) n += 1 + bigInt64Size(m.NodeID);
+  if (m.ClusterID !== undefined) n += 1 + bigInt64Size(m.ClusterID);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeMetadata(m) bytes); returns the offset after it. */
+export function putMetadata(m: Metadata, b: Buffer, pos: number): number {
+  if (m.NodeID !== undefined) { b[pos++] = 8; pos = putBigInt64(b, pos, m.NodeID); }
+  if (m.ClusterID !== undefined) { b[pos++] = 16; pos = putBigInt64(b, pos, m.ClusterID); }
+  return pos;
+}
+
 /** Reads a Metadata from `r` up to offset `end`. */
 export function readMetadata(r: Reader, end: number): Metadata {
   const m: Metadata = { NodeID: undefined, ClusterID: undefined };
@@ -4834,10 +6755,15 @@ export function readMetadata(r: Reader, end: number): Metadata {
 export const Metadata: MessageCodec<Metadata> = {
   typeName: 'etcdserverpb.Metadata',
   create: createMetadata,
-  encode(m: Metadata): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeMetadata(m, w);
-    return w.finish();
+  encode(m: Metadata): Buffer {
+    const b = Buffer.allocUnsafe(sizeMetadata(m));
+    putMetadata(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Metadata, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeMetadata(m));
+    putMetadata(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Metadata {
     const r = protobuf.Reader.create(bytes);
@@ -4869,6 +6795,23 @@ export function writeRequestHeader(m: RequestHeader, w: Writer): void {
   if (m.authRevision !== undefined && m.authRevision !== 0) { w.uint32(24); writeNumber64(w, m.authRevision); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeRequestHeader(m: RequestHeader): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.username !== undefined && m.username !== '') n += 1 + stringSize(m.username);
+  if (m.authRevision !== undefined && m.authRevision !== 0) n += 1 + number64Size(m.authRevision);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeRequestHeader(m) bytes); returns the offset after it. */
+export function putRequestHeader(m: RequestHeader, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.username !== undefined && m.username !== '') { b[pos++] = 18; pos = putString(b, pos, m.username); }
+  if (m.authRevision !== undefined && m.authRevision !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.authRevision); }
+  return pos;
+}
+
 /** Reads a RequestHeader from `r` up to offset `end`. */
 export function readRequestHeader(r: Reader, end: number): RequestHeader {
   const m: RequestHeader = { ID: 0n, username: '', authRevision: 0 };
@@ -4888,10 +6831,15 @@ export function readRequestHeader(r: Reader, end: number): RequestHeader {
 export const RequestHeader: MessageCodec<RequestHeader> = {
   typeName: 'etcdserverpb.RequestHeader',
   create: createRequestHeader,
-  encode(m: RequestHeader): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeRequestHeader(m, w);
-    return w.finish();
+  encode(m: RequestHeader): Buffer {
+    const b = Buffer.allocUnsafe(sizeRequestHeader(m));
+    putRequestHeader(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: RequestHeader, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeRequestHeader(m));
+    putRequestHeader(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): RequestHeader {
     const r = protobuf.Reader.create(bytes);
@@ -4998,6 +6946,73 @@ export function writeInternalRaftRequest(m: InternalRaftRequest, w: Writer): voi
   if (m.authRoleRevokePermission !== undefined) { writeAuthRoleRevokePermissionRequest(m.authRoleRevokePermission, w.uint32(9634).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeInternalRaftRequest(m: InternalRaftRequest): number {
+  let n = 0;
+  if (m.ID !== undefined && m.ID !== 0n) n += 1 + bigInt64Size(m.ID);
+  if (m.v2 !== undefined) { const s = sizeRequest(m.v2); n += 1 + varint32Size(s) + s; }
+  if (m.range !== undefined) { const s = sizeRangeRequest(m.range); n += 1 + varint32Size(s) + s; }
+  if (m.put !== undefined) { const s = sizePutRequest(m.put); n += 1 + varint32Size(s) + s; }
+  if (m.deleteRange !== undefined) { const s = sizeDeleteRangeRequest(m.deleteRange); n += 1 + varint32Size(s) + s; }
+  if (m.txn !== undefined) { const s = sizeTxnRequest(m.txn); n += 1 + varint32Size(s) + s; }
+  if (m.compaction !== undefined) { const s = sizeCompactionRequest(m.compaction); n += 1 + varint32Size(s) + s; }
+  if (m.leaseGrant !== undefined) { const s = sizeLeaseGrantRequest(m.leaseGrant); n += 1 + varint32Size(s) + s; }
+  if (m.leaseRevoke !== undefined) { const s = sizeLeaseRevokeRequest(m.leaseRevoke); n += 1 + varint32Size(s) + s; }
+  if (m.alarm !== undefined) { const s = sizeAlarmRequest(m.alarm); n += 1 + varint32Size(s) + s; }
+  if (m.leaseCheckpoint !== undefined) { const s = sizeLeaseCheckpointRequest(m.leaseCheckpoint); n += 1 + varint32Size(s) + s; }
+  if (m.header !== undefined) { const s = sizeRequestHeader(m.header); n += 2 + varint32Size(s) + s; }
+  if (m.authEnable !== undefined) { const s = sizeAuthEnableRequest(m.authEnable); n += 2 + varint32Size(s) + s; }
+  if (m.authDisable !== undefined) { const s = sizeAuthDisableRequest(m.authDisable); n += 2 + varint32Size(s) + s; }
+  if (m.authenticate !== undefined) { const s = sizeInternalAuthenticateRequest(m.authenticate); n += 2 + varint32Size(s) + s; }
+  if (m.authUserAdd !== undefined) { const s = sizeAuthUserAddRequest(m.authUserAdd); n += 2 + varint32Size(s) + s; }
+  if (m.authUserDelete !== undefined) { const s = sizeAuthUserDeleteRequest(m.authUserDelete); n += 2 + varint32Size(s) + s; }
+  if (m.authUserGet !== undefined) { const s = sizeAuthUserGetRequest(m.authUserGet); n += 2 + varint32Size(s) + s; }
+  if (m.authUserChangePassword !== undefined) { const s = sizeAuthUserChangePasswordRequest(m.authUserChangePassword); n += 2 + varint32Size(s) + s; }
+  if (m.authUserGrantRole !== undefined) { const s = sizeAuthUserGrantRoleRequest(m.authUserGrantRole); n += 2 + varint32Size(s) + s; }
+  if (m.authUserRevokeRole !== undefined) { const s = sizeAuthUserRevokeRoleRequest(m.authUserRevokeRole); n += 2 + varint32Size(s) + s; }
+  if (m.authUserList !== undefined) { const s = sizeAuthUserListRequest(m.authUserList); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleList !== undefined) { const s = sizeAuthRoleListRequest(m.authRoleList); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleAdd !== undefined) { const s = sizeAuthRoleAddRequest(m.authRoleAdd); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleDelete !== undefined) { const s = sizeAuthRoleDeleteRequest(m.authRoleDelete); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleGet !== undefined) { const s = sizeAuthRoleGetRequest(m.authRoleGet); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleGrantPermission !== undefined) { const s = sizeAuthRoleGrantPermissionRequest(m.authRoleGrantPermission); n += 2 + varint32Size(s) + s; }
+  if (m.authRoleRevokePermission !== undefined) { const s = sizeAuthRoleRevokePermissionRequest(m.authRoleRevokePermission); n += 2 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeInternalRaftRequest(m) bytes); returns the offset after it. */
+export function putInternalRaftRequest(m: InternalRaftRequest, b: Buffer, pos: number): number {
+  if (m.ID !== undefined && m.ID !== 0n) { b[pos++] = 8; pos = putBigInt64(b, pos, m.ID); }
+  if (m.v2 !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizeRequest(m.v2)); pos = putRequest(m.v2, b, pos); }
+  if (m.range !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, sizeRangeRequest(m.range)); pos = putRangeRequest(m.range, b, pos); }
+  if (m.put !== undefined) { b[pos++] = 34; pos = putVarint32(b, pos, sizePutRequest(m.put)); pos = putPutRequest(m.put, b, pos); }
+  if (m.deleteRange !== undefined) { b[pos++] = 42; pos = putVarint32(b, pos, sizeDeleteRangeRequest(m.deleteRange)); pos = putDeleteRangeRequest(m.deleteRange, b, pos); }
+  if (m.txn !== undefined) { b[pos++] = 50; pos = putVarint32(b, pos, sizeTxnRequest(m.txn)); pos = putTxnRequest(m.txn, b, pos); }
+  if (m.compaction !== undefined) { b[pos++] = 58; pos = putVarint32(b, pos, sizeCompactionRequest(m.compaction)); pos = putCompactionRequest(m.compaction, b, pos); }
+  if (m.leaseGrant !== undefined) { b[pos++] = 66; pos = putVarint32(b, pos, sizeLeaseGrantRequest(m.leaseGrant)); pos = putLeaseGrantRequest(m.leaseGrant, b, pos); }
+  if (m.leaseRevoke !== undefined) { b[pos++] = 74; pos = putVarint32(b, pos, sizeLeaseRevokeRequest(m.leaseRevoke)); pos = putLeaseRevokeRequest(m.leaseRevoke, b, pos); }
+  if (m.alarm !== undefined) { b[pos++] = 82; pos = putVarint32(b, pos, sizeAlarmRequest(m.alarm)); pos = putAlarmRequest(m.alarm, b, pos); }
+  if (m.leaseCheckpoint !== undefined) { b[pos++] = 90; pos = putVarint32(b, pos, sizeLeaseCheckpointRequest(m.leaseCheckpoint)); pos = putLeaseCheckpointRequest(m.leaseCheckpoint, b, pos); }
+  if (m.header !== undefined) { b[pos++] = 162; b[pos++] = 6; pos = putVarint32(b, pos, sizeRequestHeader(m.header)); pos = putRequestHeader(m.header, b, pos); }
+  if (m.authEnable !== undefined) { b[pos++] = 194; b[pos++] = 62; pos = putVarint32(b, pos, sizeAuthEnableRequest(m.authEnable)); pos = putAuthEnableRequest(m.authEnable, b, pos); }
+  if (m.authDisable !== undefined) { b[pos++] = 154; b[pos++] = 63; pos = putVarint32(b, pos, sizeAuthDisableRequest(m.authDisable)); pos = putAuthDisableRequest(m.authDisable, b, pos); }
+  if (m.authenticate !== undefined) { b[pos++] = 162; b[pos++] = 63; pos = putVarint32(b, pos, sizeInternalAuthenticateRequest(m.authenticate)); pos = putInternalAuthenticateRequest(m.authenticate, b, pos); }
+  if (m.authUserAdd !== undefined) { b[pos++] = 226; b[pos++] = 68; pos = putVarint32(b, pos, sizeAuthUserAddRequest(m.authUserAdd)); pos = putAuthUserAddRequest(m.authUserAdd, b, pos); }
+  if (m.authUserDelete !== undefined) { b[pos++] = 234; b[pos++] = 68; pos = putVarint32(b, pos, sizeAuthUserDeleteRequest(m.authUserDelete)); pos = putAuthUserDeleteRequest(m.authUserDelete, b, pos); }
+  if (m.authUserGet !== undefined) { b[pos++] = 242; b[pos++] = 68; pos = putVarint32(b, pos, sizeAuthUserGetRequest(m.authUserGet)); pos = putAuthUserGetRequest(m.authUserGet, b, pos); }
+  if (m.authUserChangePassword !== undefined) { b[pos++] = 250; b[pos++] = 68; pos = putVarint32(b, pos, sizeAuthUserChangePasswordRequest(m.authUserChangePassword)); pos = putAuthUserChangePasswordRequest(m.authUserChangePassword, b, pos); }
+  if (m.authUserGrantRole !== undefined) { b[pos++] = 130; b[pos++] = 69; pos = putVarint32(b, pos, sizeAuthUserGrantRoleRequest(m.authUserGrantRole)); pos = putAuthUserGrantRoleRequest(m.authUserGrantRole, b, pos); }
+  if (m.authUserRevokeRole !== undefined) { b[pos++] = 138; b[pos++] = 69; pos = putVarint32(b, pos, sizeAuthUserRevokeRoleRequest(m.authUserRevokeRole)); pos = putAuthUserRevokeRoleRequest(m.authUserRevokeRole, b, pos); }
+  if (m.authUserList !== undefined) { b[pos++] = 146; b[pos++] = 69; pos = putVarint32(b, pos, sizeAuthUserListRequest(m.authUserList)); pos = putAuthUserListRequest(m.authUserList, b, pos); }
+  if (m.authRoleList !== undefined) { b[pos++] = 154; b[pos++] = 69; pos = putVarint32(b, pos, sizeAuthRoleListRequest(m.authRoleList)); pos = putAuthRoleListRequest(m.authRoleList, b, pos); }
+  if (m.authRoleAdd !== undefined) { b[pos++] = 130; b[pos++] = 75; pos = putVarint32(b, pos, sizeAuthRoleAddRequest(m.authRoleAdd)); pos = putAuthRoleAddRequest(m.authRoleAdd, b, pos); }
+  if (m.authRoleDelete !== undefined) { b[pos++] = 138; b[pos++] = 75; pos = putVarint32(b, pos, sizeAuthRoleDeleteRequest(m.authRoleDelete)); pos = putAuthRoleDeleteRequest(m.authRoleDelete, b, pos); }
+  if (m.authRoleGet !== undefined) { b[pos++] = 146; b[pos++] = 75; pos = putVarint32(b, pos, sizeAuthRoleGetRequest(m.authRoleGet)); pos = putAuthRoleGetRequest(m.authRoleGet, b, pos); }
+  if (m.authRoleGrantPermission !== undefined) { b[pos++] = 154; b[pos++] = 75; pos = putVarint32(b, pos, sizeAuthRoleGrantPermissionRequest(m.authRoleGrantPermission)); pos = putAuthRoleGrantPermissionRequest(m.authRoleGrantPermission, b, pos); }
+  if (m.authRoleRevokePermission !== undefined) { b[pos++] = 162; b[pos++] = 75; pos = putVarint32(b, pos, sizeAuthRoleRevokePermissionRequest(m.authRoleRevokePermission)); pos = putAuthRoleRevokePermissionRequest(m.authRoleRevokePermission, b, pos); }
+  return pos;
+}
+
 /** Reads an InternalRaftRequest from `r` up to offset `end`. */
 export function readInternalRaftRequest(r: Reader, end: number): InternalRaftRequest {
   const m: InternalRaftRequest = { header: undefined, ID: 0n, v2: undefined, range: undefined, put: undefined, deleteRange: undefined, txn: undefined, compaction: undefined, leaseGrant: undefined, leaseRevoke: undefined, alarm: undefined, leaseCheckpoint: undefined, authEnable: undefined, authDisable: undefined, authenticate: undefined, authUserAdd: undefined, authUserDelete: undefined, authUserGet: undefined, authUserChangePassword: undefined, authUserGrantRole: undefined, authUserRevokeRole: undefined, authUserList: undefined, authRoleList: undefined, authRoleAdd: undefined, authRoleDelete: undefined, authRoleGet: undefined, authRoleGrantPermission: undefined, authRoleRevokePermission: undefined };
@@ -5042,10 +7057,15 @@ export function readInternalRaftRequest(r: Reader, end: number): InternalRaftReq
 export const InternalRaftRequest: MessageCodec<InternalRaftRequest> = {
   typeName: 'etcdserverpb.InternalRaftRequest',
   create: createInternalRaftRequest,
-  encode(m: InternalRaftRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeInternalRaftRequest(m, w);
-    return w.finish();
+  encode(m: InternalRaftRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeInternalRaftRequest(m));
+    putInternalRaftRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: InternalRaftRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeInternalRaftRequest(m));
+    putInternalRaftRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): InternalRaftRequest {
     const r = protobuf.Reader.create(bytes);
@@ -5068,6 +7088,17 @@ export function createEmptyResponse(init?: Partial<EmptyResponse>): EmptyRespons
 export function writeEmptyResponse(m: EmptyResponse, w: Writer): void {
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeEmptyResponse(m: EmptyResponse): number {
+  let n = 0;
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeEmptyResponse(m) bytes); returns the offset after it. */
+export function putEmptyResponse(m: EmptyResponse, b: Buffer, pos: number): number {
+  return pos;
+}
+
 /** Reads an EmptyResponse from `r` up to offset `end`. */
 export function readEmptyResponse(r: Reader, end: number): EmptyResponse {
   const m: EmptyResponse = {  };
@@ -5084,10 +7115,15 @@ export function readEmptyResponse(r: Reader, end: number): EmptyResponse {
 export const EmptyResponse: MessageCodec<EmptyResponse> = {
   typeName: 'etcdserverpb.EmptyResponse',
   create: createEmptyResponse,
-  encode(m: EmptyResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeEmptyResponse(m, w);
-    return w.finish();
+  encode(m: EmptyResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeEmptyResponse(m));
+    putEmptyResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: EmptyResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeEmptyResponse(m));
+    putEmptyResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): EmptyResponse {
     const r = protobuf.Reader.create(bytes);
@@ -5119,6 +7155,23 @@ export function writeInternalAuthenticateRequest(m: InternalAuthenticateRequest,
   if (m.simpleToken !== undefined && m.simpleToken !== '') { w.uint32(26); w.string(m.simpleToken); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeInternalAuthenticateRequest(m: InternalAuthenticateRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name !== '') n += 1 + stringSize(m.name);
+  if (m.password !== undefined && m.password !== '') n += 1 + stringSize(m.password);
+  if (m.simpleToken !== undefined && m.simpleToken !== '') n += 1 + stringSize(m.simpleToken);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeInternalAuthenticateRequest(m) bytes); returns the offset after it. */
+export function putInternalAuthenticateRequest(m: InternalAuthenticateRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name !== '') { b[pos++] = 10; pos = putString(b, pos, m.name); }
+  if (m.password !== undefined && m.password !== '') { b[pos++] = 18; pos = putString(b, pos, m.password); }
+  if (m.simpleToken !== undefined && m.simpleToken !== '') { b[pos++] = 26; pos = putString(b, pos, m.simpleToken); }
+  return pos;
+}
+
 /** Reads an InternalAuthenticateRequest from `r` up to offset `end`. */
 export function readInternalAuthenticateRequest(r: Reader, end: number): InternalAuthenticateRequest {
   const m: InternalAuthenticateRequest = { name: '', password: '', simpleToken: '' };
@@ -5138,10 +7191,15 @@ export function readInternalAuthenticateRequest(r: Reader, end: number): Interna
 export const InternalAuthenticateRequest: MessageCodec<InternalAuthenticateRequest> = {
   typeName: 'etcdserverpb.InternalAuthenticateRequest',
   create: createInternalAuthenticateRequest,
-  encode(m: InternalAuthenticateRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeInternalAuthenticateRequest(m, w);
-    return w.finish();
+  encode(m: InternalAuthenticateRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeInternalAuthenticateRequest(m));
+    putInternalAuthenticateRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: InternalAuthenticateRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeInternalAuthenticateRequest(m));
+    putInternalAuthenticateRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): InternalAuthenticateRequest {
     const r = protobuf.Reader.create(bytes);

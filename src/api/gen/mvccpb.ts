@@ -2,7 +2,7 @@
 
 import protobuf from 'protobufjs/minimal.js';
 import type { Reader, Writer } from 'protobufjs/minimal.js';
-import { EMPTY_BYTES, type MessageCodec, readInt64BigInt, readInt64Number, skipField, writeBigInt64, writeNumber64 } from './runtime.js';
+import { EMPTY_BYTES, type MessageCodec, bigInt64Size, bytesSize, int32Size, number64Size, putBigInt64, putBytes, putInt32, putNumber64, putVarint32, readInt64BigInt, readInt64Number, skipField, varint32Size, writeBigInt64, writeNumber64 } from './runtime.js';
 
 /** (mvccpb.Event.EventType) */
 export enum Event_EventType {
@@ -41,6 +41,29 @@ export function writeKeyValue(m: KeyValue, w: Writer): void {
   if (m.lease !== undefined && m.lease !== 0n) { w.uint32(48); writeBigInt64(w, m.lease); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeKeyValue(m: KeyValue): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.createRevision !== undefined && m.createRevision !== 0) n += 1 + number64Size(m.createRevision);
+  if (m.modRevision !== undefined && m.modRevision !== 0) n += 1 + number64Size(m.modRevision);
+  if (m.version !== undefined && m.version !== 0) n += 1 + number64Size(m.version);
+  if (m.value !== undefined && m.value.length !== 0) n += 1 + bytesSize(m.value);
+  if (m.lease !== undefined && m.lease !== 0n) n += 1 + bigInt64Size(m.lease);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeKeyValue(m) bytes); returns the offset after it. */
+export function putKeyValue(m: KeyValue, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  if (m.createRevision !== undefined && m.createRevision !== 0) { b[pos++] = 16; pos = putNumber64(b, pos, m.createRevision); }
+  if (m.modRevision !== undefined && m.modRevision !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.modRevision); }
+  if (m.version !== undefined && m.version !== 0) { b[pos++] = 32; pos = putNumber64(b, pos, m.version); }
+  if (m.value !== undefined && m.value.length !== 0) { b[pos++] = 42; pos = putBytes(b, pos, m.value); }
+  if (m.lease !== undefined && m.lease !== 0n) { b[pos++] = 48; pos = putBigInt64(b, pos, m.lease); }
+  return pos;
+}
+
 /** Reads a KeyValue from `r` up to offset `end`. */
 export function readKeyValue(r: Reader, end: number): KeyValue {
   const m: KeyValue = { key: EMPTY_BYTES, createRevision: 0, modRevision: 0, version: 0, value: EMPTY_BYTES, lease: 0n };
@@ -63,10 +86,15 @@ export function readKeyValue(r: Reader, end: number): KeyValue {
 export const KeyValue: MessageCodec<KeyValue> = {
   typeName: 'mvccpb.KeyValue',
   create: createKeyValue,
-  encode(m: KeyValue): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeKeyValue(m, w);
-    return w.finish();
+  encode(m: KeyValue): Buffer {
+    const b = Buffer.allocUnsafe(sizeKeyValue(m));
+    putKeyValue(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: KeyValue, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeKeyValue(m));
+    putKeyValue(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): KeyValue {
     const r = protobuf.Reader.create(bytes);
@@ -98,6 +126,23 @@ export function writeEvent(m: Event, w: Writer): void {
   if (m.prevKv !== undefined) { writeKeyValue(m.prevKv, w.uint32(26).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeEvent(m: Event): number {
+  let n = 0;
+  if (m.type !== undefined && m.type !== 0) n += 1 + int32Size(m.type);
+  if (m.kv !== undefined) { const s = sizeKeyValue(m.kv); n += 1 + varint32Size(s) + s; }
+  if (m.prevKv !== undefined) { const s = sizeKeyValue(m.prevKv); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeEvent(m) bytes); returns the offset after it. */
+export function putEvent(m: Event, b: Buffer, pos: number): number {
+  if (m.type !== undefined && m.type !== 0) { b[pos++] = 8; pos = putInt32(b, pos, m.type); }
+  if (m.kv !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizeKeyValue(m.kv)); pos = putKeyValue(m.kv, b, pos); }
+  if (m.prevKv !== undefined) { b[pos++] = 26; pos = putVarint32(b, pos, sizeKeyValue(m.prevKv)); pos = putKeyValue(m.prevKv, b, pos); }
+  return pos;
+}
+
 /** Reads an Event from `r` up to offset `end`. */
 export function readEvent(r: Reader, end: number): Event {
   const m: Event = { type: Event_EventType.PUT, kv: undefined, prevKv: undefined };
@@ -117,10 +162,15 @@ export function readEvent(r: Reader, end: number): Event {
 export const Event: MessageCodec<Event> = {
   typeName: 'mvccpb.Event',
   create: createEvent,
-  encode(m: Event): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeEvent(m, w);
-    return w.finish();
+  encode(m: Event): Buffer {
+    const b = Buffer.allocUnsafe(sizeEvent(m));
+    putEvent(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: Event, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeEvent(m));
+    putEvent(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): Event {
     const r = protobuf.Reader.create(bytes);

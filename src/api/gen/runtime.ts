@@ -7,8 +7,10 @@ export interface MessageCodec<T> {
   readonly typeName: string;
   /** A message with every field at its default, overridden by `init`. */
   create(init?: Partial<T>): T;
-  /** Encodes to protobuf bytes (a Buffer on Node). */
-  encode(message: T): Uint8Array;
+  /** Encodes to protobuf bytes. */
+  encode(message: T): Buffer;
+  /** Encodes after `prefix` bytes left for the caller (a gRPC message prefix, say): one buffer, no copy. */
+  encodeAfter(message: T, prefix: number): Buffer;
   /** Decodes protobuf bytes. Bytes fields of the result are views into `bytes` (no copy). */
   decode(bytes: Uint8Array): T;
   /** Appends the fields of `message` to `w`, without a length prefix. */
@@ -188,4 +190,143 @@ export function writeBigInt64(w: Writer, v: bigint): void {
   halves.low = lastLo[slot] = Number(u & 0xffffffffn) | 0;
   halves.high = lastHi[slot] = Number(u >> 32n) | 0;
   w.uint64(halves as unknown as number);
+}
+
+// ---- sized encoding (size<Name> / put<Name>): what each value takes and how it is written
+
+/** Bytes of the varint of an unsigned 32-bit value. */
+export function varint32Size(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Writes an unsigned 32-bit value as a varint at `pos`; returns the offset after it. */
+export function putVarint32(b: Buffer, pos: number, v: number): number {
+  while (v > 127) {
+    b[pos++] = (v & 127) | 128;
+    v >>>= 7;
+  }
+  b[pos++] = v;
+  return pos;
+}
+
+// The halves of the last 64-bit value split (unsigned 32-bit each); set by split64/splitBig.
+let splitLo = 0;
+let splitHi = 0;
+
+function split64(v: number): void {
+  const neg = v < 0;
+  if (neg) v = -v;
+  let lo = v >>> 0;
+  let h = ((v - lo) / 4294967296) >>> 0;
+  if (neg) {
+    h = ~h >>> 0;
+    lo = ~lo >>> 0;
+    if (++lo > 4294967295) {
+      lo = 0;
+      if (++h > 4294967295) h = 0;
+    }
+  }
+  splitLo = lo;
+  splitHi = h;
+}
+
+function splitBig(v: bigint): void {
+  for (let i = 0; i < WRITE_CACHE_SIZE; i++) {
+    if (lastBig[i] === v) {
+      splitLo = lastLo[i]! >>> 0;
+      splitHi = lastHi[i]! >>> 0;
+      return;
+    }
+  }
+  const u = v >= 0n ? v : BigInt.asUintN(64, v);
+  const slot = lastNext;
+  lastNext = (lastNext + 1) & (WRITE_CACHE_SIZE - 1);
+  lastBig[slot] = v;
+  splitLo = (lastLo[slot] = Number(u & 0xffffffffn) | 0) >>> 0;
+  splitHi = (lastHi[slot] = Number(u >> 32n) | 0) >>> 0;
+}
+
+function split64Size(): number {
+  if (splitHi === 0) return varint32Size(splitLo);
+  const part1 = ((splitLo >>> 28) | (splitHi << 4)) >>> 0;
+  const part2 = splitHi >>> 24;
+  if (part2 !== 0) return part2 < 128 ? 9 : 10;
+  return part1 < 16384 ? (part1 < 128 ? 5 : 6) : part1 < 2097152 ? 7 : 8;
+}
+
+function putSplit64(b: Buffer, pos: number): number {
+  let lo = splitLo;
+  let h = splitHi;
+  while (h !== 0) {
+    b[pos++] = (lo & 127) | 128;
+    lo = ((lo >>> 7) | (h << 25)) >>> 0;
+    h >>>= 7;
+  }
+  return putVarint32(b, pos, lo);
+}
+
+/** Bytes of an int32 or enum (a negative one takes ten, sign-extended to 64 bits). */
+export function int32Size(v: number): number {
+  return v < 0 ? 10 : varint32Size(v);
+}
+
+/** Writes an int32 or enum varint; returns the offset after it. */
+export function putInt32(b: Buffer, pos: number, v: number): number {
+  if (v >= 0) return putVarint32(b, pos, v);
+  splitLo = v >>> 0;
+  splitHi = 0xffffffff;
+  return putSplit64(b, pos);
+}
+
+/** Bytes of a number written as an int64/uint64 varint. */
+export function number64Size(v: number): number {
+  if (v >= 0 && v <= 0xffffffff) return varint32Size(v);
+  split64(v);
+  return split64Size();
+}
+
+/** Writes a number as an int64/uint64 varint (negative ones as 10-byte two's complement). */
+export function putNumber64(b: Buffer, pos: number, v: number): number {
+  if (v >= 0 && v <= 0xffffffff) return putVarint32(b, pos, v);
+  split64(v);
+  return putSplit64(b, pos);
+}
+
+/** Bytes of a bigint written as an int64/uint64 varint. */
+export function bigInt64Size(v: bigint): number {
+  if (v >= 0n && v <= 0xffffffffn) return varint32Size(Number(v));
+  splitBig(v);
+  return split64Size();
+}
+
+/** Writes a bigint as an int64/uint64 varint (its low 64 bits). */
+export function putBigInt64(b: Buffer, pos: number, v: bigint): number {
+  if (v >= 0n && v <= 0xffffffffn) return putVarint32(b, pos, Number(v));
+  splitBig(v);
+  return putSplit64(b, pos);
+}
+
+/** Bytes of a length-prefixed UTF-8 string. */
+export function stringSize(s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  return varint32Size(n) + n;
+}
+
+/** Writes a length-prefixed UTF-8 string; returns the offset after it. */
+export function putString(b: Buffer, pos: number, s: string): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  pos = putVarint32(b, pos, n);
+  return pos + b.write(s, pos, n, 'utf8');
+}
+
+/** Bytes of a length-prefixed bytes field. */
+export function bytesSize(v: Uint8Array): number {
+  return varint32Size(v.length) + v.length;
+}
+
+/** Writes a length-prefixed bytes field; returns the offset after it. */
+export function putBytes(b: Buffer, pos: number, v: Uint8Array): number {
+  pos = putVarint32(b, pos, v.length);
+  b.set(v, pos);
+  return pos + v.length;
 }

@@ -2,7 +2,7 @@
 
 import protobuf from 'protobufjs/minimal.js';
 import type { Reader, Writer } from 'protobufjs/minimal.js';
-import { EMPTY_BYTES, type MessageCodec, readInt64BigInt, readInt64Number, skipField, writeBigInt64, writeNumber64 } from './runtime.js';
+import { EMPTY_BYTES, type MessageCodec, bigInt64Size, bytesSize, number64Size, putBigInt64, putBytes, putNumber64, putVarint32, readInt64BigInt, readInt64Number, skipField, varint32Size, writeBigInt64, writeNumber64 } from './runtime.js';
 import * as etcdserverpb from './etcdserverpb.js';
 import * as mvccpb from './mvccpb.js';
 
@@ -28,6 +28,23 @@ export function writeCampaignRequest(m: CampaignRequest, w: Writer): void {
   if (m.value !== undefined && m.value.length !== 0) { w.uint32(26); w.bytes(m.value); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeCampaignRequest(m: CampaignRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  if (m.lease !== undefined && m.lease !== 0n) n += 1 + bigInt64Size(m.lease);
+  if (m.value !== undefined && m.value.length !== 0) n += 1 + bytesSize(m.value);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeCampaignRequest(m) bytes); returns the offset after it. */
+export function putCampaignRequest(m: CampaignRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  if (m.lease !== undefined && m.lease !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.lease); }
+  if (m.value !== undefined && m.value.length !== 0) { b[pos++] = 26; pos = putBytes(b, pos, m.value); }
+  return pos;
+}
+
 /** Reads a CampaignRequest from `r` up to offset `end`. */
 export function readCampaignRequest(r: Reader, end: number): CampaignRequest {
   const m: CampaignRequest = { name: EMPTY_BYTES, lease: 0n, value: EMPTY_BYTES };
@@ -47,10 +64,15 @@ export function readCampaignRequest(r: Reader, end: number): CampaignRequest {
 export const CampaignRequest: MessageCodec<CampaignRequest> = {
   typeName: 'v3electionpb.CampaignRequest',
   create: createCampaignRequest,
-  encode(m: CampaignRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeCampaignRequest(m, w);
-    return w.finish();
+  encode(m: CampaignRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeCampaignRequest(m));
+    putCampaignRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: CampaignRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeCampaignRequest(m));
+    putCampaignRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): CampaignRequest {
     const r = protobuf.Reader.create(bytes);
@@ -79,6 +101,21 @@ export function writeCampaignResponse(m: CampaignResponse, w: Writer): void {
   if (m.leader !== undefined) { writeLeaderKey(m.leader, w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeCampaignResponse(m: CampaignResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.leader !== undefined) { const s = sizeLeaderKey(m.leader); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeCampaignResponse(m) bytes); returns the offset after it. */
+export function putCampaignResponse(m: CampaignResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  if (m.leader !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, sizeLeaderKey(m.leader)); pos = putLeaderKey(m.leader, b, pos); }
+  return pos;
+}
+
 /** Reads a CampaignResponse from `r` up to offset `end`. */
 export function readCampaignResponse(r: Reader, end: number): CampaignResponse {
   const m: CampaignResponse = { header: undefined, leader: undefined };
@@ -97,10 +134,15 @@ export function readCampaignResponse(r: Reader, end: number): CampaignResponse {
 export const CampaignResponse: MessageCodec<CampaignResponse> = {
   typeName: 'v3electionpb.CampaignResponse',
   create: createCampaignResponse,
-  encode(m: CampaignResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeCampaignResponse(m, w);
-    return w.finish();
+  encode(m: CampaignResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeCampaignResponse(m));
+    putCampaignResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: CampaignResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeCampaignResponse(m));
+    putCampaignResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): CampaignResponse {
     const r = protobuf.Reader.create(bytes);
@@ -135,6 +177,25 @@ export function writeLeaderKey(m: LeaderKey, w: Writer): void {
   if (m.lease !== undefined && m.lease !== 0n) { w.uint32(32); writeBigInt64(w, m.lease); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaderKey(m: LeaderKey): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  if (m.rev !== undefined && m.rev !== 0) n += 1 + number64Size(m.rev);
+  if (m.lease !== undefined && m.lease !== 0n) n += 1 + bigInt64Size(m.lease);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaderKey(m) bytes); returns the offset after it. */
+export function putLeaderKey(m: LeaderKey, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.key); }
+  if (m.rev !== undefined && m.rev !== 0) { b[pos++] = 24; pos = putNumber64(b, pos, m.rev); }
+  if (m.lease !== undefined && m.lease !== 0n) { b[pos++] = 32; pos = putBigInt64(b, pos, m.lease); }
+  return pos;
+}
+
 /** Reads a LeaderKey from `r` up to offset `end`. */
 export function readLeaderKey(r: Reader, end: number): LeaderKey {
   const m: LeaderKey = { name: EMPTY_BYTES, key: EMPTY_BYTES, rev: 0, lease: 0n };
@@ -155,10 +216,15 @@ export function readLeaderKey(r: Reader, end: number): LeaderKey {
 export const LeaderKey: MessageCodec<LeaderKey> = {
   typeName: 'v3electionpb.LeaderKey',
   create: createLeaderKey,
-  encode(m: LeaderKey): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaderKey(m, w);
-    return w.finish();
+  encode(m: LeaderKey): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaderKey(m));
+    putLeaderKey(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaderKey, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaderKey(m));
+    putLeaderKey(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaderKey {
     const r = protobuf.Reader.create(bytes);
@@ -184,6 +250,19 @@ export function writeLeaderRequest(m: LeaderRequest, w: Writer): void {
   if (m.name !== undefined && m.name.length !== 0) { w.uint32(10); w.bytes(m.name); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaderRequest(m: LeaderRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaderRequest(m) bytes); returns the offset after it. */
+export function putLeaderRequest(m: LeaderRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  return pos;
+}
+
 /** Reads a LeaderRequest from `r` up to offset `end`. */
 export function readLeaderRequest(r: Reader, end: number): LeaderRequest {
   const m: LeaderRequest = { name: EMPTY_BYTES };
@@ -201,10 +280,15 @@ export function readLeaderRequest(r: Reader, end: number): LeaderRequest {
 export const LeaderRequest: MessageCodec<LeaderRequest> = {
   typeName: 'v3electionpb.LeaderRequest',
   create: createLeaderRequest,
-  encode(m: LeaderRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaderRequest(m, w);
-    return w.finish();
+  encode(m: LeaderRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaderRequest(m));
+    putLeaderRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaderRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaderRequest(m));
+    putLeaderRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaderRequest {
     const r = protobuf.Reader.create(bytes);
@@ -233,6 +317,21 @@ export function writeLeaderResponse(m: LeaderResponse, w: Writer): void {
   if (m.kv !== undefined) { mvccpb.writeKeyValue(m.kv, w.uint32(18).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLeaderResponse(m: LeaderResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.kv !== undefined) { const s = mvccpb.sizeKeyValue(m.kv); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLeaderResponse(m) bytes); returns the offset after it. */
+export function putLeaderResponse(m: LeaderResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  if (m.kv !== undefined) { b[pos++] = 18; pos = putVarint32(b, pos, mvccpb.sizeKeyValue(m.kv)); pos = mvccpb.putKeyValue(m.kv, b, pos); }
+  return pos;
+}
+
 /** Reads a LeaderResponse from `r` up to offset `end`. */
 export function readLeaderResponse(r: Reader, end: number): LeaderResponse {
   const m: LeaderResponse = { header: undefined, kv: undefined };
@@ -251,10 +350,15 @@ export function readLeaderResponse(r: Reader, end: number): LeaderResponse {
 export const LeaderResponse: MessageCodec<LeaderResponse> = {
   typeName: 'v3electionpb.LeaderResponse',
   create: createLeaderResponse,
-  encode(m: LeaderResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLeaderResponse(m, w);
-    return w.finish();
+  encode(m: LeaderResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLeaderResponse(m));
+    putLeaderResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LeaderResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLeaderResponse(m));
+    putLeaderResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LeaderResponse {
     const r = protobuf.Reader.create(bytes);
@@ -280,6 +384,19 @@ export function writeResignRequest(m: ResignRequest, w: Writer): void {
   if (m.leader !== undefined) { writeLeaderKey(m.leader, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeResignRequest(m: ResignRequest): number {
+  let n = 0;
+  if (m.leader !== undefined) { const s = sizeLeaderKey(m.leader); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeResignRequest(m) bytes); returns the offset after it. */
+export function putResignRequest(m: ResignRequest, b: Buffer, pos: number): number {
+  if (m.leader !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeLeaderKey(m.leader)); pos = putLeaderKey(m.leader, b, pos); }
+  return pos;
+}
+
 /** Reads a ResignRequest from `r` up to offset `end`. */
 export function readResignRequest(r: Reader, end: number): ResignRequest {
   const m: ResignRequest = { leader: undefined };
@@ -297,10 +414,15 @@ export function readResignRequest(r: Reader, end: number): ResignRequest {
 export const ResignRequest: MessageCodec<ResignRequest> = {
   typeName: 'v3electionpb.ResignRequest',
   create: createResignRequest,
-  encode(m: ResignRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeResignRequest(m, w);
-    return w.finish();
+  encode(m: ResignRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeResignRequest(m));
+    putResignRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ResignRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeResignRequest(m));
+    putResignRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ResignRequest {
     const r = protobuf.Reader.create(bytes);
@@ -326,6 +448,19 @@ export function writeResignResponse(m: ResignResponse, w: Writer): void {
   if (m.header !== undefined) { etcdserverpb.writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeResignResponse(m: ResignResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeResignResponse(m) bytes); returns the offset after it. */
+export function putResignResponse(m: ResignResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a ResignResponse from `r` up to offset `end`. */
 export function readResignResponse(r: Reader, end: number): ResignResponse {
   const m: ResignResponse = { header: undefined };
@@ -343,10 +478,15 @@ export function readResignResponse(r: Reader, end: number): ResignResponse {
 export const ResignResponse: MessageCodec<ResignResponse> = {
   typeName: 'v3electionpb.ResignResponse',
   create: createResignResponse,
-  encode(m: ResignResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeResignResponse(m, w);
-    return w.finish();
+  encode(m: ResignResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeResignResponse(m));
+    putResignResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ResignResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeResignResponse(m));
+    putResignResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ResignResponse {
     const r = protobuf.Reader.create(bytes);
@@ -375,6 +515,21 @@ export function writeProclaimRequest(m: ProclaimRequest, w: Writer): void {
   if (m.value !== undefined && m.value.length !== 0) { w.uint32(18); w.bytes(m.value); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeProclaimRequest(m: ProclaimRequest): number {
+  let n = 0;
+  if (m.leader !== undefined) { const s = sizeLeaderKey(m.leader); n += 1 + varint32Size(s) + s; }
+  if (m.value !== undefined && m.value.length !== 0) n += 1 + bytesSize(m.value);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeProclaimRequest(m) bytes); returns the offset after it. */
+export function putProclaimRequest(m: ProclaimRequest, b: Buffer, pos: number): number {
+  if (m.leader !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, sizeLeaderKey(m.leader)); pos = putLeaderKey(m.leader, b, pos); }
+  if (m.value !== undefined && m.value.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.value); }
+  return pos;
+}
+
 /** Reads a ProclaimRequest from `r` up to offset `end`. */
 export function readProclaimRequest(r: Reader, end: number): ProclaimRequest {
   const m: ProclaimRequest = { leader: undefined, value: EMPTY_BYTES };
@@ -393,10 +548,15 @@ export function readProclaimRequest(r: Reader, end: number): ProclaimRequest {
 export const ProclaimRequest: MessageCodec<ProclaimRequest> = {
   typeName: 'v3electionpb.ProclaimRequest',
   create: createProclaimRequest,
-  encode(m: ProclaimRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeProclaimRequest(m, w);
-    return w.finish();
+  encode(m: ProclaimRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeProclaimRequest(m));
+    putProclaimRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ProclaimRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeProclaimRequest(m));
+    putProclaimRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ProclaimRequest {
     const r = protobuf.Reader.create(bytes);
@@ -422,6 +582,19 @@ export function writeProclaimResponse(m: ProclaimResponse, w: Writer): void {
   if (m.header !== undefined) { etcdserverpb.writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeProclaimResponse(m: ProclaimResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeProclaimResponse(m) bytes); returns the offset after it. */
+export function putProclaimResponse(m: ProclaimResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads a ProclaimResponse from `r` up to offset `end`. */
 export function readProclaimResponse(r: Reader, end: number): ProclaimResponse {
   const m: ProclaimResponse = { header: undefined };
@@ -439,10 +612,15 @@ export function readProclaimResponse(r: Reader, end: number): ProclaimResponse {
 export const ProclaimResponse: MessageCodec<ProclaimResponse> = {
   typeName: 'v3electionpb.ProclaimResponse',
   create: createProclaimResponse,
-  encode(m: ProclaimResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeProclaimResponse(m, w);
-    return w.finish();
+  encode(m: ProclaimResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeProclaimResponse(m));
+    putProclaimResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: ProclaimResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeProclaimResponse(m));
+    putProclaimResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): ProclaimResponse {
     const r = protobuf.Reader.create(bytes);

@@ -2,7 +2,7 @@
 
 import protobuf from 'protobufjs/minimal.js';
 import type { Reader, Writer } from 'protobufjs/minimal.js';
-import { EMPTY_BYTES, type MessageCodec, readInt64BigInt, skipField, writeBigInt64 } from './runtime.js';
+import { EMPTY_BYTES, type MessageCodec, bigInt64Size, bytesSize, putBigInt64, putBytes, putVarint32, readInt64BigInt, skipField, varint32Size, writeBigInt64 } from './runtime.js';
 import * as etcdserverpb from './etcdserverpb.js';
 
 /** (v3lockpb.LockRequest) */
@@ -24,6 +24,21 @@ export function writeLockRequest(m: LockRequest, w: Writer): void {
   if (m.lease !== undefined && m.lease !== 0n) { w.uint32(16); writeBigInt64(w, m.lease); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLockRequest(m: LockRequest): number {
+  let n = 0;
+  if (m.name !== undefined && m.name.length !== 0) n += 1 + bytesSize(m.name);
+  if (m.lease !== undefined && m.lease !== 0n) n += 1 + bigInt64Size(m.lease);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLockRequest(m) bytes); returns the offset after it. */
+export function putLockRequest(m: LockRequest, b: Buffer, pos: number): number {
+  if (m.name !== undefined && m.name.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.name); }
+  if (m.lease !== undefined && m.lease !== 0n) { b[pos++] = 16; pos = putBigInt64(b, pos, m.lease); }
+  return pos;
+}
+
 /** Reads a LockRequest from `r` up to offset `end`. */
 export function readLockRequest(r: Reader, end: number): LockRequest {
   const m: LockRequest = { name: EMPTY_BYTES, lease: 0n };
@@ -42,10 +57,15 @@ export function readLockRequest(r: Reader, end: number): LockRequest {
 export const LockRequest: MessageCodec<LockRequest> = {
   typeName: 'v3lockpb.LockRequest',
   create: createLockRequest,
-  encode(m: LockRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLockRequest(m, w);
-    return w.finish();
+  encode(m: LockRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeLockRequest(m));
+    putLockRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LockRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLockRequest(m));
+    putLockRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LockRequest {
     const r = protobuf.Reader.create(bytes);
@@ -74,6 +94,21 @@ export function writeLockResponse(m: LockResponse, w: Writer): void {
   if (m.key !== undefined && m.key.length !== 0) { w.uint32(18); w.bytes(m.key); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeLockResponse(m: LockResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeLockResponse(m) bytes); returns the offset after it. */
+export function putLockResponse(m: LockResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 18; pos = putBytes(b, pos, m.key); }
+  return pos;
+}
+
 /** Reads a LockResponse from `r` up to offset `end`. */
 export function readLockResponse(r: Reader, end: number): LockResponse {
   const m: LockResponse = { header: undefined, key: EMPTY_BYTES };
@@ -92,10 +127,15 @@ export function readLockResponse(r: Reader, end: number): LockResponse {
 export const LockResponse: MessageCodec<LockResponse> = {
   typeName: 'v3lockpb.LockResponse',
   create: createLockResponse,
-  encode(m: LockResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeLockResponse(m, w);
-    return w.finish();
+  encode(m: LockResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeLockResponse(m));
+    putLockResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: LockResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeLockResponse(m));
+    putLockResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): LockResponse {
     const r = protobuf.Reader.create(bytes);
@@ -121,6 +161,19 @@ export function writeUnlockRequest(m: UnlockRequest, w: Writer): void {
   if (m.key !== undefined && m.key.length !== 0) { w.uint32(10); w.bytes(m.key); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeUnlockRequest(m: UnlockRequest): number {
+  let n = 0;
+  if (m.key !== undefined && m.key.length !== 0) n += 1 + bytesSize(m.key);
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeUnlockRequest(m) bytes); returns the offset after it. */
+export function putUnlockRequest(m: UnlockRequest, b: Buffer, pos: number): number {
+  if (m.key !== undefined && m.key.length !== 0) { b[pos++] = 10; pos = putBytes(b, pos, m.key); }
+  return pos;
+}
+
 /** Reads an UnlockRequest from `r` up to offset `end`. */
 export function readUnlockRequest(r: Reader, end: number): UnlockRequest {
   const m: UnlockRequest = { key: EMPTY_BYTES };
@@ -138,10 +191,15 @@ export function readUnlockRequest(r: Reader, end: number): UnlockRequest {
 export const UnlockRequest: MessageCodec<UnlockRequest> = {
   typeName: 'v3lockpb.UnlockRequest',
   create: createUnlockRequest,
-  encode(m: UnlockRequest): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeUnlockRequest(m, w);
-    return w.finish();
+  encode(m: UnlockRequest): Buffer {
+    const b = Buffer.allocUnsafe(sizeUnlockRequest(m));
+    putUnlockRequest(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: UnlockRequest, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeUnlockRequest(m));
+    putUnlockRequest(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): UnlockRequest {
     const r = protobuf.Reader.create(bytes);
@@ -167,6 +225,19 @@ export function writeUnlockResponse(m: UnlockResponse, w: Writer): void {
   if (m.header !== undefined) { etcdserverpb.writeResponseHeader(m.header, w.uint32(10).fork()); w.ldelim(); }
 }
 
+/** Encoded length of `m` in bytes (no length prefix). */
+export function sizeUnlockResponse(m: UnlockResponse): number {
+  let n = 0;
+  if (m.header !== undefined) { const s = etcdserverpb.sizeResponseHeader(m.header); n += 1 + varint32Size(s) + s; }
+  return n;
+}
+
+/** Writes `m` into `b` at `pos` (room for sizeUnlockResponse(m) bytes); returns the offset after it. */
+export function putUnlockResponse(m: UnlockResponse, b: Buffer, pos: number): number {
+  if (m.header !== undefined) { b[pos++] = 10; pos = putVarint32(b, pos, etcdserverpb.sizeResponseHeader(m.header)); pos = etcdserverpb.putResponseHeader(m.header, b, pos); }
+  return pos;
+}
+
 /** Reads an UnlockResponse from `r` up to offset `end`. */
 export function readUnlockResponse(r: Reader, end: number): UnlockResponse {
   const m: UnlockResponse = { header: undefined };
@@ -184,10 +255,15 @@ export function readUnlockResponse(r: Reader, end: number): UnlockResponse {
 export const UnlockResponse: MessageCodec<UnlockResponse> = {
   typeName: 'v3lockpb.UnlockResponse',
   create: createUnlockResponse,
-  encode(m: UnlockResponse): Uint8Array {
-    const w = protobuf.Writer.create();
-    writeUnlockResponse(m, w);
-    return w.finish();
+  encode(m: UnlockResponse): Buffer {
+    const b = Buffer.allocUnsafe(sizeUnlockResponse(m));
+    putUnlockResponse(m, b, 0);
+    return b;
+  },
+  encodeAfter(m: UnlockResponse, prefix: number): Buffer {
+    const b = Buffer.allocUnsafe(prefix + sizeUnlockResponse(m));
+    putUnlockResponse(m, b, prefix);
+    return b;
   },
   decode(bytes: Uint8Array): UnlockResponse {
     const r = protobuf.Reader.create(bytes);
