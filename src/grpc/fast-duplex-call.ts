@@ -65,6 +65,16 @@ export class FastDuplexCall extends EventEmitter {
     return this.stream.write(this.frame(msg));
   }
 
+  /** Holds written messages until `uncork`, which hands them to the stream in one write. */
+  cork(): void {
+    this.stream.cork();
+  }
+
+  /** See `cork`. */
+  uncork(): void {
+    this.stream.uncork();
+  }
+
   /** Ends the call with an OK status. */
   end(): void {
     this.finish(GrpcStatus.OK, 'OK');

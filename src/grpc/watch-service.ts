@@ -72,6 +72,14 @@ class WatchSession implements WatchSink {
     return this.call.write(resp);
   }
 
+  cork(): void {
+    this.call.cork();
+  }
+
+  uncork(): void {
+    this.call.uncork();
+  }
+
   private onRequest(req: pb.WatchRequest | UndecodableRequest): void {
     if (!(req instanceof UndecodableRequest)) {
       this.core.request(req);

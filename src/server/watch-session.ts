@@ -32,6 +32,13 @@ export interface WatchSink {
    * nothing more until the transport calls {@link WatchSession.drained}.
    */
   send(resp: pb.WatchResponse): boolean;
+  /**
+   * Optional: responses sent until `uncork` may leave together (one write to the transport
+   * instead of one each; a watch stream often has many responses ready at once).
+   */
+  cork?(): void;
+  /** Ends what `cork` began and writes what was held. */
+  uncork?(): void;
   /** The call's credentials, checked for read permission on every create while auth is enabled. */
   readonly metadata: RequestMetadata | undefined;
 }
@@ -194,15 +201,20 @@ export class WatchSession {
 
   /** Sends queued answers, then the store's responses, until the transport asks to wait. */
   private flush(): void {
-    while (!this.paused && !this.closed) {
-      const c = this.ctrl.shift();
-      if (c !== undefined) {
-        this.send(c);
-        continue;
+    this.sink.cork?.();
+    try {
+      while (!this.paused && !this.closed) {
+        const c = this.ctrl.shift();
+        if (c !== undefined) {
+          this.send(c);
+          continue;
+        }
+        const r = this.stream.take();
+        if (r === undefined) return;
+        this.sendStoreResponse(r);
       }
-      const r = this.stream.take();
-      if (r === undefined) return;
-      this.sendStoreResponse(r);
+    } finally {
+      this.sink.uncork?.();
     }
   }
 
