@@ -10,6 +10,7 @@ import { configLogFields } from '../server/config/log-fields.js';
 import { parseConfig } from '../server/config/parse-config.js';
 import { flagsText, usageText } from '../server/config/usage.js';
 import { GIT_SHA, PROGRAM_NAME, SERVER_VERSION } from '../server/config/version.js';
+import { applyHeapTuning } from './heap-tuning.js';
 import { startMember } from './start-member.js';
 
 async function main(): Promise<number> {
@@ -29,6 +30,7 @@ async function main(): Promise<number> {
     }
     return 0;
   }
+  applyHeapTuning();
   const config = parsed.config;
   const logger = createLogger({ level: config.logLevel, sink: sinkForOutputs(config.logOutputs) });
   for (const warning of parsed.warnings) logger.warn(warning);

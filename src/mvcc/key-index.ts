@@ -20,6 +20,8 @@ const G_COUNT = 2;
 const G_HEADER = 3;
 /** Histories shorter than this grow by exact copies, longer ones by amortized push. */
 const EXACT_COPY_LIMIT = 64;
+/** `g` of every new index: one empty generation. Shared, so it is replaced, never written. */
+const NEW_INDEX: number[] = Object.freeze([0, 0, 0]) as number[];
 
 /**
  * The revisions of one key (etcd's keyIndex): a list of generations, each the puts of one life of
@@ -28,47 +30,75 @@ const EXACT_COPY_LIMIT = 64;
  * {1.0, 2.0, 3.0(t)} {4.0, 5.0(t)} {}.
  *
  * To hold a million keys in little memory, all generations live in one flat number array:
- * per generation `created, ver, count`, then `count` (main, sub) pairs.
+ * per generation `created, ver, count`, then `count` (main, sub) pairs. Most keys are put once
+ * and never deleted; such a key keeps its one revision in two fields instead (`g` null), which
+ * saves ~70 of the ~190 bytes a key costs (an array of five numbers is two objects, ~90 bytes).
  * invariant: g holds at least one generation; only the last may be empty; revisions increase.
  */
 export class KeyIndex {
-  /** Flat generations, see the class comment. */
-  private g: number[] = [0, 0, 0];
+  /**
+   * Flat generations, see the class comment; null when the key holds exactly one revision
+   * (oneMain, oneSub), created by it: the generations [oneMain, 1, 1, oneMain, oneSub].
+   */
+  private g: number[] | null = NEW_INDEX;
   /** Offset of the last generation in `g`. */
   private lastGen = 0;
+  /** The one revision while `g` is null. */
+  private oneMain = 0;
+  private oneSub = 0;
 
   /** `key` is the latin1 string of the key bytes. */
   constructor(readonly key: string) {}
 
   /** Whether the index holds nothing: one empty generation. */
   isEmpty(): boolean {
-    return this.lastGen === 0 && this.g[G_COUNT] === 0;
+    return this.g !== null && this.lastGen === 0 && this.g[G_COUNT] === 0;
+  }
+
+  /** The flat generations, built for a key with one revision (reads of rare paths). */
+  private flat(): number[] {
+    return this.g ?? [this.oneMain, 1, 1, this.oneMain, this.oneSub];
+  }
+
+  /** The flat generations, stored in `g` so they can change. */
+  private own(): number[] {
+    if (this.g === null) this.g = this.flat();
+    return this.g;
   }
 
   /** The last revision put or tombstoned (etcd's `modified`); (0, 0) when empty. */
   modified(): Revision {
-    const s = this.lastNonEmpty();
+    if (this.g === null) return { main: this.oneMain, sub: this.oneSub };
+    const g = this.g;
+    const s = this.lastNonEmpty(g);
     if (s < 0) return { main: 0, sub: 0 };
-    const at = s + G_HEADER + 2 * (this.g[s + G_COUNT]! - 1);
-    return { main: this.g[at]!, sub: this.g[at + 1]! };
+    const at = s + G_HEADER + 2 * (g[s + G_COUNT]! - 1);
+    return { main: g[at]!, sub: g[at + 1]! };
   }
 
-  private lastNonEmpty(): number {
-    if (this.g[this.lastGen + G_COUNT]! > 0) return this.lastGen;
-    const starts = this.starts();
+  private lastNonEmpty(g: number[]): number {
+    if (g[this.lastGen + G_COUNT]! > 0) return this.lastGen;
+    const starts = KeyIndex.starts(g);
     return starts.length > 1 ? starts[starts.length - 2]! : -1;
   }
 
   /** Offsets of every generation in `g`, oldest first. */
-  private starts(): number[] {
+  private static starts(g: number[]): number[] {
     const out: number[] = [];
-    for (let s = 0; s < this.g.length; s += G_HEADER + 2 * this.g[s + G_COUNT]!) out.push(s);
+    for (let s = 0; s < g.length; s += G_HEADER + 2 * g[s + G_COUNT]!) out.push(s);
     return out;
   }
 
   /** Adds revision (main, sub) to the current generation. Throws unless it is above `modified`. */
   put(main: number, sub: number): void {
-    const g = this.g;
+    // The first put of a new key (a revision below 0.1 is refused below, as for any key).
+    if (this.g === NEW_INDEX && (main > 0 || sub > 0)) {
+      this.g = null;
+      this.oneMain = main;
+      this.oneSub = sub;
+      return;
+    }
+    const g = this.own();
     const last = this.lastGen;
     const count = g[last + G_COUNT]!;
     if (count > 0) {
@@ -104,8 +134,14 @@ export class KeyIndex {
    */
   restore(created: number, modMain: number, modSub: number, ver: number): void {
     if (!this.isEmpty()) throw new Error(`mvcc: restore into a non-empty key index ${JSON.stringify(this.key)}`);
-    this.g = [created, ver, 1, modMain, modSub];
     this.lastGen = 0;
+    if (created === modMain && ver === 1) {
+      this.g = null;
+      this.oneMain = modMain;
+      this.oneSub = modSub;
+      return;
+    }
+    this.g = [created, ver, 1, modMain, modSub];
   }
 
   /**
@@ -114,10 +150,11 @@ export class KeyIndex {
    */
   tombstone(main: number, sub: number): boolean {
     if (this.isEmpty()) throw new Error(`mvcc: tombstone on an empty key index ${JSON.stringify(this.key)}`);
-    if (this.g[this.lastGen + G_COUNT] === 0) return false;
+    if (this.own()[this.lastGen + G_COUNT] === 0) return false;
     this.put(main, sub);
-    this.lastGen = this.g.length;
-    this.g = this.g.concat(0, 0, 0);
+    const g = this.own();
+    this.lastGen = g.length;
+    this.g = g.concat(0, 0, 0);
     return true;
   }
 
@@ -126,10 +163,18 @@ export class KeyIndex {
    * that generation at or before atRev). Fills `out` and returns true, or returns false.
    */
   get(atRev: number, out: IndexEntry): boolean {
+    if (this.g === null) {
+      if (this.oneMain > atRev) return false;
+      out.modMain = this.oneMain;
+      out.modSub = this.oneSub;
+      out.created = this.oneMain;
+      out.ver = 1;
+      return true;
+    }
     if (this.isEmpty()) throw new Error(`mvcc: get on an empty key index ${JSON.stringify(this.key)}`);
-    const s = this.findGeneration(atRev);
-    if (s < 0) return false;
     const g = this.g;
+    const s = this.findGeneration(g, atRev);
+    if (s < 0) return false;
     const count = g[s + G_COUNT]!;
     const base = s + G_HEADER;
     // Binary search for the last revision with main <= atRev.
@@ -150,10 +195,9 @@ export class KeyIndex {
   }
 
   /** Offset of the generation alive at `rev`, or -1 when the key did not exist then. */
-  private findGeneration(rev: number): number {
-    const g = this.g;
+  private findGeneration(g: number[], rev: number): number {
     if (this.lastGen === 0) return g[G_COUNT]! > 0 && g[G_HEADER]! <= rev ? 0 : -1;
-    const starts = this.starts();
+    const starts = KeyIndex.starts(g);
     const last = starts.length - 1;
     for (let i = last; i >= 0; i--) {
       const s = starts[i]!;
@@ -174,8 +218,8 @@ export class KeyIndex {
    */
   since(rev: number): Revision[] {
     if (this.isEmpty()) throw new Error(`mvcc: since on an empty key index ${JSON.stringify(this.key)}`);
-    const g = this.g;
-    const starts = this.starts();
+    const g = this.flat();
+    const starts = KeyIndex.starts(g);
     let gi = starts.length - 1;
     for (; gi > 0; gi--) {
       const s = starts[gi]!;
@@ -206,9 +250,8 @@ export class KeyIndex {
    * etcd's doCompact: the first generation whose tombstone is above atRev (or the last), and in
    * it the position of the greatest revision <= atRev, which is added to `available` (-1: none).
    */
-  private findCompactPoint(atRev: number, available: RevisionSet): { gen: number; revIndex: number; starts: number[] } {
-    const g = this.g;
-    const starts = this.starts();
+  private findCompactPoint(g: number[], atRev: number, available: RevisionSet): { gen: number; revIndex: number; starts: number[] } {
+    const starts = KeyIndex.starts(g);
     let gi = 0;
     for (; gi < starts.length - 1; gi++) {
       const s = starts[gi]!;
@@ -235,8 +278,8 @@ export class KeyIndex {
    */
   compact(atRev: number, available: RevisionSet): void {
     if (this.isEmpty()) throw new Error(`mvcc: compact on an empty key index ${JSON.stringify(this.key)}`);
-    const { gen, revIndex, starts } = this.findCompactPoint(atRev, available);
-    const g = this.g;
+    const g = this.flat();
+    const { gen, revIndex, starts } = this.findCompactPoint(g, atRev, available);
     let genIdx = gen;
     let trimFrom = 0;
     const s = starts[genIdx]!;
@@ -268,20 +311,22 @@ export class KeyIndex {
    */
   keep(atRev: number, available: RevisionSet): void {
     if (this.isEmpty()) return;
-    const { gen, revIndex, starts } = this.findCompactPoint(atRev, available);
+    const g = this.flat();
+    const { gen, revIndex, starts } = this.findCompactPoint(g, atRev, available);
     const s = starts[gen]!;
-    const count = this.g[s + G_COUNT]!;
+    const count = g[s + G_COUNT]!;
     if (count > 0 && revIndex === count - 1 && gen !== starts.length - 1) {
-      available.delete(this.g[s + G_HEADER + 2 * revIndex]!, this.g[s + G_HEADER + 2 * revIndex + 1]!);
+      available.delete(g[s + G_HEADER + 2 * revIndex]!, g[s + G_HEADER + 2 * revIndex + 1]!);
     }
   }
 
   /** The generations, oldest first, for tests and debugging. */
   generations(): { created: number; ver: number; revs: Revision[] }[] {
-    return this.starts().map((s) => {
+    const g = this.flat();
+    return KeyIndex.starts(g).map((s) => {
       const revs: Revision[] = [];
-      for (let i = 0; i < this.g[s + G_COUNT]!; i++) revs.push({ main: this.g[s + G_HEADER + 2 * i]!, sub: this.g[s + G_HEADER + 2 * i + 1]! });
-      return { created: this.g[s + G_CREATED]!, ver: this.g[s + G_VER]!, revs };
+      for (let i = 0; i < g[s + G_COUNT]!; i++) revs.push({ main: g[s + G_HEADER + 2 * i]!, sub: g[s + G_HEADER + 2 * i + 1]! });
+      return { created: g[s + G_CREATED]!, ver: g[s + G_VER]!, revs };
     });
   }
 
