@@ -71,7 +71,7 @@ bench() {
     echo "{\"label\":\"$label\",\"kind\":\"etcd\",\"run\":$(run "$ref" "$@")}" >>"$results"
   done
 }
-bench "put, 1 client" --workload put --clients 1 --conns 1 --total 300
+bench "put, 1 client" --workload put --clients 1 --conns 1 --total 1000
 bench "put, 100 clients" --workload put --clients 100 --conns 10 --total 20000
 bench "range (linearizable), 100 clients" --workload range --clients 100 --conns 10 --total 20000
 
