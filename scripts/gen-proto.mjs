@@ -756,20 +756,16 @@ function split64(v: number): void {
   splitHi = h;
 }
 
+// A bigint stored into a BigUint64Array is reduced modulo 2^64 (two's complement for negative
+// ones) without allocating; its halves are then read back as 32-bit words.
+const bigScratch = new BigUint64Array(1);
+const bigHalves = new Uint32Array(bigScratch.buffer);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function splitBig(v: bigint): void {
-  for (let i = 0; i < WRITE_CACHE_SIZE; i++) {
-    if (lastBig[i] === v) {
-      splitLo = lastLo[i]! >>> 0;
-      splitHi = lastHi[i]! >>> 0;
-      return;
-    }
-  }
-  const u = v >= 0n ? v : BigInt.asUintN(64, v);
-  const slot = lastNext;
-  lastNext = (lastNext + 1) & (WRITE_CACHE_SIZE - 1);
-  lastBig[slot] = v;
-  splitLo = (lastLo[slot] = Number(u & 0xffffffffn) | 0) >>> 0;
-  splitHi = (lastHi[slot] = Number(u >> 32n) | 0) >>> 0;
+  bigScratch[0] = v;
+  splitLo = bigHalves[littleEndian ? 0 : 1]!;
+  splitHi = bigHalves[littleEndian ? 1 : 0]!;
 }
 
 function split64Size(): number {
