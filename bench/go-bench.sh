@@ -20,14 +20,7 @@ need_tools
 etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
 [ -f "$etcdts_main" ] || (cd "$root" && npm run build >/dev/null)
 
-work=$(mktemp -d /tmp/go-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+use_workdir go-bench
 
 stop() {
   kill "$1" 2>/dev/null || true

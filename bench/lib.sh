@@ -1,6 +1,21 @@
 # Shared by the bench scripts (sourced, not run): free ports, the tools they need, and a one-member
-# server started on given ports. The sourcing script sets `root` (the project) and `work` (its
-# temporary folder), and keeps the started pids in the array `pids` for its cleanup.
+# server started on given ports, the warm-up. The sourcing script sets `root` (the project) and
+# `work` (its temporary folder: use_workdir makes one), and keeps the started pids in the array
+# `pids` for the cleanup.
+
+# use_workdir NAME: a fresh temporary folder in `work` and an empty `pids`; on exit every started
+# pid is killed and waited for, and the folder removed.
+use_workdir() {
+  work=$(mktemp -d "/tmp/$1.XXXXXX")
+  pids=()
+  trap cleanup_workdir EXIT
+}
+
+cleanup_workdir() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
 
 # free_ports N: N ports the kernel just handed out on 127.0.0.1 (fixed ports would collide with
 # another run, and silently measure its servers).

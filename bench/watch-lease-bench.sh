@@ -25,14 +25,7 @@ etcdts_main=${ETCDTS_MAIN:-$root/dist/src/bin/etcd-ts.js}
 fanout=$root/dist/bench/watch-fanout.js
 [ -f "$etcdts_main" ] && [ -f "$fanout" ] || (cd "$root" && npm run build >/dev/null)
 
-work=$(mktemp -d /tmp/watch-lease-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+use_workdir watch-lease-bench
 
 A=127.0.0.1:32379
 B=127.0.0.1:22379

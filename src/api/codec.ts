@@ -23,6 +23,16 @@ export type { MessageCodec, MethodDescriptor, ServiceDescriptor } from './gen/ru
 /** Bytes before each gRPC message on the wire: compressed flag and 32-bit big-endian length. */
 export const GRPC_MESSAGE_PREFIX_BYTES = 5;
 
+/**
+ * Fills the first GRPC_MESSAGE_PREFIX_BYTES of `framed`, whose message follows them: not
+ * compressed, and the message's length. Returns `framed`.
+ */
+export function writeGrpcMessagePrefix(framed: Buffer): Buffer {
+  framed[0] = 0;
+  framed.writeUInt32BE(framed.length - GRPC_MESSAGE_PREFIX_BYTES, 1);
+  return framed;
+}
+
 /** One method as grpc-js describes it (MethodDefinition<Req, Res>). */
 export interface GrpcMethodDefinition<Req, Res> {
   /** Full path, e.g. '/etcdserverpb.KV/Range'. */
@@ -68,12 +78,7 @@ export function grpcServiceDefinition<M extends { [K in keyof M]: MethodDescript
       requestDeserialize: (bytes) => req.decode(bytes),
       responseSerialize: (value) => toBuffer(res.encode(value)),
       responseDeserialize: (bytes) => res.decode(bytes),
-      responseFramed: (value) => {
-        const b = res.encodeAfter(value, GRPC_MESSAGE_PREFIX_BYTES);
-        b[0] = 0;
-        b.writeUInt32BE(b.length - GRPC_MESSAGE_PREFIX_BYTES, 1);
-        return b;
-      },
+      responseFramed: (value) => writeGrpcMessagePrefix(res.encodeAfter(value, GRPC_MESSAGE_PREFIX_BYTES)),
       originalName: method.originalName,
     };
   }

@@ -3,7 +3,7 @@
  * 5-byte message framing, and statuses as trailers (gRPC's PROTOCOL-HTTP2 specification).
  */
 import type { ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
-import { GRPC_MESSAGE_PREFIX_BYTES } from '../api/codec.js';
+import { GRPC_MESSAGE_PREFIX_BYTES, writeGrpcMessagePrefix } from '../api/codec.js';
 
 /** Bytes before each message: compressed flag and 32-bit length. */
 export const MESSAGE_PREFIX_BYTES = GRPC_MESSAGE_PREFIX_BYTES;
@@ -31,10 +31,8 @@ export function encodeGrpcMessage(text: string): string {
 /** `body` as one uncompressed length-prefixed message. */
 export function frameMessage(body: Buffer): Buffer {
   const framed = Buffer.allocUnsafe(MESSAGE_PREFIX_BYTES + body.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(body.length, 1);
   body.copy(framed, MESSAGE_PREFIX_BYTES);
-  return framed;
+  return writeGrpcMessagePrefix(framed);
 }
 
 /** Answers with a status and nothing else (a trailers-only response). */
