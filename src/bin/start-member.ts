@@ -4,7 +4,7 @@
  * the same port. Closing stops listening, then stops the server (the host loop finishes its turn;
  * WAL and backend are flushed and closed). A member that fails while running exits the process.
  */
-import { createGrpcServer } from '../grpc/index.js';
+import { createGrpcH2Server, createGrpcServer } from '../grpc/index.js';
 import { createHealthHandler } from '../http/health/health-handler.js';
 import { createGatewayHandler } from '../http/gateway/index.js';
 import { createV2Handler, v2SourceOf } from '../http/v2/index.js';
@@ -27,13 +27,18 @@ export interface RunningMember {
 /** Starts the member `config` describes. Rejects if its data dir or a port cannot be used. */
 export async function startMember(config: ServerConfig, logger: Logger, opts: { exitProcess?: boolean } = {}): Promise<RunningMember> {
   const server = await EtcdServer.start(config, logger);
-  const grpcServer = createGrpcServer(server, {
+  const grpcOptions = {
     logger,
     maxRequestBytes: config.maxRequestBytes,
     maxConcurrentStreams: config.maxConcurrentStreams,
     keepAliveIntervalMs: config.grpcKeepAliveIntervalMs,
     keepAliveTimeoutMs: config.grpcKeepAliveTimeoutMs,
-  });
+  };
+  // Our own HTTP/2 server serves gRPC; ETCD_TS_GRPC_SERVER=grpc-js goes back to grpc-js over
+  // node:http2 (kept as a fallback while the own server is new).
+  const useGrpcJs = process.env.ETCD_TS_GRPC_SERVER === 'grpc-js';
+  const grpcServer = useGrpcJs ? createGrpcServer(server, grpcOptions) : undefined;
+  const grpcHandler = useGrpcJs ? undefined : createGrpcH2Server(server, grpcOptions);
   const gateway = createGatewayHandler(server, { logger });
   const httpHandler = createHealthHandler(
     {
@@ -53,7 +58,8 @@ export async function startMember(config: ServerConfig, logger: Logger, opts: { 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await Promise.all(listeners.map((l) => l.close()));
-      grpcServer.forceShutdown();
+      grpcServer?.forceShutdown();
+      grpcHandler?.close();
       await server.stop();
       await transport?.close();
     })();
@@ -62,7 +68,7 @@ export async function startMember(config: ServerConfig, logger: Logger, opts: { 
   try {
     transport = await startPeerTransport(server, config, logger);
     for (const url of config.listenClientUrls) {
-      listeners.push(await startClientListener({ url, grpcServer, httpHandler, logger }));
+      listeners.push(await startClientListener({ url, grpcServer, grpcHandler, httpHandler, logger }));
     }
   } catch (err) {
     await close();

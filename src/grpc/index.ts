@@ -1,4 +1,4 @@
-/** The gRPC API edge: etcd's v3 services on grpc-js, backed by an EtcdServerApi. */
+/** The gRPC API edge: etcd's v3 services on our own HTTP/2 server (or grpc-js), backed by an EtcdServerApi. */
 export {
   DEFAULT_KEEPALIVE_INTERVAL_MS,
   DEFAULT_KEEPALIVE_TIMEOUT_MS,
@@ -11,3 +11,4 @@ export {
 } from './grpc-server.js';
 export { callErrorStatus } from './call-status.js';
 export { grpcGoResourceExhaustedText } from './grpc-go-status-text.js';
+export { createGrpcH2Server, type GrpcH2Server } from './grpc-h2-server.js';

@@ -32,13 +32,21 @@ export function sniffProtocol(head: Buffer): 'grpc' | 'http' | undefined {
 export interface ClientListenerOptions {
   /** `http://host:port` or `unix://path`; `https` is not served yet. */
   url: string | EtcdUrl;
-  /** Receives HTTP/2 connections; without it they are closed. */
+  /** Receives HTTP/2 connections (grpc-js); without it (or `grpcHandler`) they are closed. */
   grpcServer?: GrpcServer;
+  /** Receives HTTP/2 connections instead of `grpcServer`: our own HTTP/2 server. */
+  grpcHandler?: GrpcConnectionHandler;
   /** Serves HTTP/1.1 requests. */
   httpHandler: RequestListener;
   logger: Logger;
   /** Limits of the first-request probe of gRPC connections (tests shorten them). */
   probeLimits?: ProbeLimits;
+}
+
+/** A server taking whole HTTP/2 connections. */
+export interface GrpcConnectionHandler {
+  /** Serves `socket` (paused); `head` holds the bytes read from it so far, from the preface on. */
+  handleConnection(socket: Socket, head: Buffer): void;
 }
 
 /** A listening client port. */
@@ -95,6 +103,9 @@ export async function startClientListener(options: ClientListenerOptions): Promi
         // The HTTP server reads the socket's handle directly and does not restart a paused
         // socket; resuming delivers the put-back bytes first, then the rest.
         socket.resume();
+      } else if (options.grpcHandler !== undefined) {
+        grpcConnections.native++;
+        options.grpcHandler.handleConnection(socket, head);
       } else if (injector !== undefined) {
         probeFirstRequest(socket, head, probeLimits, (verdict, held) => {
           if (verdict === 'repair') {

@@ -11,7 +11,7 @@
  * server's table never evicts an entry the client still refers to.
  */
 
-import { HUFFMAN_CODE_LENGTHS, HUFFMAN_CODES } from './hpack-huffman-table.js';
+import { HUFFMAN_CODE_LENGTHS, HUFFMAN_CODES } from '../../pkg/h2/hpack-huffman-table.js';
 
 /** Code (as `length * 2^32 + code`) → symbol, for decoding. */
 const HUFFMAN_DECODE = new Map<number, number>(HUFFMAN_CODES.map((code, sym) => [HUFFMAN_CODE_LENGTHS[sym]! * 2 ** 32 + code, sym]));

@@ -1,0 +1,60 @@
+/**
+ * The bytes a connection has to send, appended into large slabs and handed to the socket in one
+ * write per flush. Frames are small (a unary gRPC answer is three frames of tens of bytes), so one
+ * copy into a slab costs less than a Buffer object and a socket write request per frame.
+ * A slab region given to the socket is never written again: appends continue after it.
+ */
+const SLAB_BYTES = 64 * 1024;
+
+export class OutputBuffer {
+  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  /** Start of the bytes not yet taken, in `slab`. */
+  private start = 0;
+  /** invariant: start <= end <= slab.length */
+  private end = 0;
+  /** Full slabs (or their unsent tails) waiting, in order, before `slab`'s bytes. */
+  private readonly full: Buffer[] = [];
+
+  /** Bytes waiting to be taken. */
+  get length(): number {
+    let n = this.end - this.start;
+    for (const b of this.full) n += b.length;
+    return n;
+  }
+
+  /** Room for `n` more bytes: returns the slab and the offset to write them at (then `commit(n)`). */
+  reserve(n: number): Buffer {
+    if (this.slab.length - this.end < n) {
+      if (this.end > this.start) this.full.push(this.slab.subarray(this.start, this.end));
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, n));
+      this.start = 0;
+      this.end = 0;
+    }
+    return this.slab;
+  }
+
+  /** Where the next reserved bytes go in the slab `reserve` returned. */
+  get offset(): number {
+    return this.end;
+  }
+
+  /** Marks `n` bytes written at `offset`. */
+  commit(n: number): void {
+    this.end += n;
+  }
+
+  /** Appends `bytes`. */
+  append(bytes: Uint8Array): void {
+    const slab = this.reserve(bytes.length);
+    slab.set(bytes, this.end);
+    this.end += bytes.length;
+  }
+
+  /** The waiting bytes, as few buffers as they are in (usually one); empties the buffer. */
+  take(): Buffer[] {
+    const out = this.full.splice(0);
+    if (this.end > this.start) out.push(this.slab.subarray(this.start, this.end));
+    this.start = this.end;
+    return out;
+  }
+}
