@@ -11,7 +11,8 @@
  * Flow control (§5.2, §6.9): what we receive is handed to the user at once, so windows are
  * granted back as soon as half is used. What we send waits for the peer's windows, per stream and
  * per connection. Errors: a connection error sends GOAWAY and closes; a stream error resets that
- * stream only (§5.4).
+ * stream only (§5.4). A peer that makes us answer (PING, SETTINGS, frames we reset) faster than
+ * it reads the answers is cut off, and a header block is bounded while it is gathered (§10.5).
  */
 import type { Duplex } from 'node:stream';
 import { onMicrotask } from '../microtask.js';
@@ -32,12 +33,10 @@ import {
   SETTINGS_ACK_FRAME,
   Setting,
   goAwayFrame,
-  rstStreamFrame,
   settingsFrame,
-  windowUpdateFrame,
   writeFrameHeader,
 } from './frames.js';
-import { H2Stream, type StreamOwner } from './h2-stream.js';
+import { H2Stream, STREAM_HIGH_WATER_BYTES, type StreamOwner } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { OutputBuffer } from './output-buffer.js';
 
@@ -45,7 +44,11 @@ import { OutputBuffer } from './output-buffer.js';
 export interface H2ConnectionOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS: streams beyond it are refused (REFUSED_STREAM). */
   maxConcurrentStreams: number;
-  /** Largest decoded header list accepted, in HPACK's size units (name + value + 32 per field). */
+  /**
+   * Largest decoded header list accepted, in HPACK's size units (name + value + 32 per field);
+   * a longer list resets its stream. Also bounds a header block's encoded bytes while its
+   * CONTINUATION frames are gathered: beyond it the connection is closed (ENHANCE_YOUR_CALM).
+   */
   maxHeaderListBytes: number;
   /** Each new request stream with its header fields (name, value, name, value, ...). */
   onStream(stream: H2Stream, fields: string[]): void;
@@ -55,26 +58,57 @@ export interface H2ConnectionOptions {
   keepAliveTimeoutMs: number;
 }
 
-/** The window each stream grants the client (SETTINGS_INITIAL_WINDOW_SIZE). */
+/** The window each stream grants the client (SETTINGS_INITIAL_WINDOW_SIZE), once it has acknowledged our SETTINGS. */
 export const STREAM_RECV_WINDOW = 1024 * 1024;
 /** The window the connection grants the client. */
 export const CONNECTION_RECV_WINDOW = 16 * 1024 * 1024;
 /** Bytes above which the socket counts as backed up for streams' `write`. */
 const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
+/**
+ * Answers to the peer's frames (PING and SETTINGS acknowledgements, RST_STREAM for its errors)
+ * queued in a row while the socket is backed up, above which the peer counts as flooding us
+ * without reading (CVE-2019-9512, -9514, -9515) and the connection is closed.
+ */
+const MAX_CONTROL_BACKLOG = 10_000;
+/** Ranges of stream ids skipped by the client that are remembered, to tell a decreasing id (§5.1.1). */
+const MAX_SKIPPED_RANGES = 16;
+/** Bytes of a RST_STREAM or WINDOW_UPDATE frame. */
+const FOUR_BYTE_FRAME = FRAME_HEADER_BYTES + 4;
 
+/** A header block awaiting its CONTINUATION frames (§6.10), gathered into one buffer. */
+interface PartialHeaderBlock {
+  streamId: number;
+  endStream: boolean;
+  /** The HEADERS frame made the stream depend on itself (§5.3.1). */
+  selfDependent: boolean;
+  bytes: Buffer;
+  /** invariant: length <= bytes.length */
+  length: number;
+}
+
+/**
+ * One HTTP/2 connection served on `socket`. It owns the socket: it reads it, writes it, and
+ * destroys it on a connection error, on `destroy`, or when keepalive pings go unanswered.
+ */
 export class H2ServerConnection implements StreamOwner {
   private readonly streams = new Map<number, H2Stream>();
   private readonly decoder: HpackDecoder;
   private readonly out = new OutputBuffer();
   private flushQueued = false;
   private readonly flushNow = (): void => this.flush();
-  /** Input not yet a whole frame (or preface). */
+  /** Input not yet a whole frame (or preface). A split frame's header is always complete and checked. */
   private pending: Buffer | undefined;
   private prefaceSeen = false;
+  /** The client's first frame must be SETTINGS (§3.4). */
+  private settingsSeen = false;
   /** Highest client stream id opened so far (§5.1.1). */
   private lastStreamId = 0;
+  /** Stream ids the client jumped over, as first, last pairs, oldest first. */
+  private readonly skipped: number[] = [];
   /** A header block still awaiting CONTINUATION frames. */
-  private headerBlock: { streamId: number; endStream: boolean; fragments: Buffer[] } | undefined;
+  private headerBlock: PartialHeaderBlock | undefined;
+  /** Each new stream's receive window as the client counts it: the default until it acknowledges our SETTINGS (§6.5.3). */
+  private localInitialWindow = DEFAULT_WINDOW_SIZE;
   private peerInitialWindow = DEFAULT_WINDOW_SIZE;
   private peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   private connSendWindow = DEFAULT_WINDOW_SIZE;
@@ -82,6 +116,10 @@ export class H2ServerConnection implements StreamOwner {
   private connRecvWindow = CONNECTION_RECV_WINDOW;
   /** Streams with DATA waiting for the connection window, in arrival order. */
   private readonly blocked = new Set<H2Stream>();
+  /** Streams whose `write` returned false and that are owed an `onDrain`. */
+  private readonly drainWaiters = new Set<H2Stream>();
+  /** Answers to the peer queued in a row while the socket was backed up (see MAX_CONTROL_BACKLOG). */
+  private controlBacklog = 0;
   private closed = false;
   private inputSeen = true;
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -98,8 +136,7 @@ export class H2ServerConnection implements StreamOwner {
       [Setting.INITIAL_WINDOW_SIZE, STREAM_RECV_WINDOW],
     ];
     this.out.append(settingsFrame(settings));
-    this.out.append(windowUpdateFrame(0, CONNECTION_RECV_WINDOW - DEFAULT_WINDOW_SIZE));
-    this.scheduleFlush();
+    this.emitWindowUpdate(0, CONNECTION_RECV_WINDOW - DEFAULT_WINDOW_SIZE);
     socket.on('data', (chunk: Buffer) => this.onInput(chunk));
     socket.on('drain', () => this.onSocketDrain());
     socket.on('error', () => socket.destroy());
@@ -115,11 +152,12 @@ export class H2ServerConnection implements StreamOwner {
     return this.streams.size;
   }
 
+  /** False while the bytes waiting to go out (not yet flushed, or buffered by the socket) pass the high-water mark. */
   get socketWritable(): boolean {
-    return this.socket.writableLength < SOCKET_HIGH_WATER_BYTES;
+    return this.socket.writableLength + this.out.length < SOCKET_HIGH_WATER_BYTES;
   }
 
-  /** Sends GOAWAY (NO_ERROR) and closes once the socket has written it. */
+  /** Sends GOAWAY (NO_ERROR), ends the open streams (reset) and closes once the socket has written it. */
   close(): void {
     this.fail(H2Error.NO_ERROR, '');
   }
@@ -132,27 +170,39 @@ export class H2ServerConnection implements StreamOwner {
   private onInput(chunk: Buffer): void {
     if (this.closed) return;
     this.inputSeen = true;
-    const buf = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    const pending = this.pending;
+    if (pending === undefined) return this.parse(chunk);
     this.pending = undefined;
-    let pos = 0;
-    if (!this.prefaceSeen) {
-      if (buf.length < CLIENT_PREFACE.length) {
-        this.pending = buf;
+    if (this.prefaceSeen && pending.length >= FRAME_HEADER_BYTES) {
+      // A frame split between reads: copy only its rest, not the whole new chunk.
+      const need = FRAME_HEADER_BYTES + frameLength(pending, 0) - pending.length;
+      if (chunk.length >= need) {
+        this.parse(Buffer.concat([pending, chunk.subarray(0, need)]));
+        if (!this.closed) this.parse(chunk.subarray(need));
         return;
       }
-      if (buf.compare(CLIENT_PREFACE, 0, CLIENT_PREFACE.length, 0, CLIENT_PREFACE.length) !== 0) {
-        this.fail(H2Error.PROTOCOL_ERROR, 'bad client preface');
+    }
+    this.parse(Buffer.concat([pending, chunk]));
+  }
+
+  /** Handles the preface and the whole frames in `buf`; keeps the rest in `pending`. */
+  private parse(buf: Buffer): void {
+    let pos = 0;
+    if (!this.prefaceSeen) {
+      const n = Math.min(buf.length, CLIENT_PREFACE.length);
+      // Compared as it arrives, so an HTTP/1.1 request shorter than the preface is refused at once.
+      if (buf.compare(CLIENT_PREFACE, 0, n, 0, n) !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'bad client preface'); // §3.4
+      if (n < CLIENT_PREFACE.length) {
+        this.pending = buf;
         return;
       }
       this.prefaceSeen = true;
       pos = CLIENT_PREFACE.length;
     }
     while (buf.length - pos >= FRAME_HEADER_BYTES) {
-      const length = (buf[pos]! << 16) | (buf[pos + 1]! << 8) | buf[pos + 2]!;
-      if (length > DEFAULT_MAX_FRAME_SIZE) {
-        this.fail(H2Error.FRAME_SIZE_ERROR, `frame of ${length} bytes`);
-        return;
-      }
+      const length = frameLength(buf, pos);
+      // We never raise SETTINGS_MAX_FRAME_SIZE (§4.2).
+      if (length > DEFAULT_MAX_FRAME_SIZE) return this.fail(H2Error.FRAME_SIZE_ERROR, `frame of ${length} bytes`);
       const endOfFrame = pos + FRAME_HEADER_BYTES + length;
       if (buf.length < endOfFrame) break;
       const type = buf[pos + 3]!;
@@ -167,65 +217,72 @@ export class H2ServerConnection implements StreamOwner {
   }
 
   private onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+    if (!this.settingsSeen) {
+      if (type !== FrameType.SETTINGS || (flags & ACK) !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'first frame not SETTINGS'); // §3.4
+      this.settingsSeen = true;
+    }
     if (this.headerBlock !== undefined && type !== FrameType.CONTINUATION) {
-      this.fail(H2Error.PROTOCOL_ERROR, 'expected CONTINUATION'); // §6.10
-      return;
+      return this.fail(H2Error.PROTOCOL_ERROR, 'expected CONTINUATION'); // §6.10
     }
     switch (type) {
       case FrameType.DATA:
-        this.onData(flags, streamId, payload);
-        return;
+        return this.onData(flags, streamId, payload);
       case FrameType.HEADERS:
-        this.onHeaders(flags, streamId, payload);
-        return;
+        return this.onHeaders(flags, streamId, payload);
       case FrameType.CONTINUATION:
-        this.onContinuation(flags, streamId, payload);
-        return;
+        return this.onContinuation(flags, streamId, payload);
       case FrameType.RST_STREAM:
-        this.onRstStream(streamId, payload);
-        return;
+        return this.onRstStream(streamId, payload);
       case FrameType.SETTINGS:
-        this.onSettings(flags, streamId, payload);
-        return;
+        return this.onSettings(flags, streamId, payload);
       case FrameType.PING:
-        if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'PING on a stream');
+        if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'PING on a stream'); // §6.7
         if (payload.length !== 8) return this.fail(H2Error.FRAME_SIZE_ERROR, 'PING payload');
         if ((flags & ACK) === 0) {
           this.emitFrame(FrameType.PING, ACK, 0, payload);
+          this.countControl();
         }
         return;
       case FrameType.WINDOW_UPDATE:
-        this.onWindowUpdate(streamId, payload);
-        return;
+        return this.onWindowUpdate(streamId, payload);
       case FrameType.GOAWAY:
+        if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'GOAWAY on a stream'); // §6.8
+        if (payload.length < 8) return this.fail(H2Error.FRAME_SIZE_ERROR, 'GOAWAY payload');
         // The client opens no more streams; the ones open finish, then it closes the socket.
         return;
       case FrameType.PUSH_PROMISE:
-        this.fail(H2Error.PROTOCOL_ERROR, 'PUSH_PROMISE from a client'); // §8.4
-        return;
+        return this.fail(H2Error.PROTOCOL_ERROR, 'PUSH_PROMISE from a client'); // §8.4
       case FrameType.PRIORITY:
-        if (payload.length !== 5) this.resetId(streamId, H2Error.FRAME_SIZE_ERROR);
+        if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'PRIORITY on stream 0'); // §6.3
+        if (payload.length !== 5) {
+          // A stream error (§6.3), but RST_STREAM may not name an idle stream (§6.4).
+          if (this.isIdle(streamId)) return this.fail(H2Error.FRAME_SIZE_ERROR, 'PRIORITY payload');
+          const stream = this.streams.get(streamId);
+          if (stream === undefined) this.refuse(streamId, H2Error.FRAME_SIZE_ERROR);
+          else this.resetForPeer(stream, H2Error.FRAME_SIZE_ERROR);
+        }
         return;
       default:
         return; // unknown frame types are ignored (§4.1)
     }
   }
 
-  /** The payload of a padded frame without its padding; undefined when the padding is too long. */
-  private unpad(flags: number, payload: Buffer, skip: number): Buffer | undefined {
-    let start = skip;
-    let end = payload.length;
-    if ((flags & PADDED) !== 0) {
-      if (payload.length < 1) return undefined;
-      start += 1;
-      end -= payload[0]!;
-    }
-    return end < start ? undefined : payload.subarray(start, end);
+  /** The payload of a frame without its padding (§6.1); undefined when the padding is too long. */
+  private unpad(flags: number, payload: Buffer): Buffer | undefined {
+    if ((flags & PADDED) === 0) return payload;
+    if (payload.length < 1) return undefined;
+    const end = payload.length - payload[0]!;
+    return end < 1 ? undefined : payload.subarray(1, end);
+  }
+
+  /** Neither opened nor passed over by the client yet (§5.1); we open no even streams. */
+  private isIdle(streamId: number): boolean {
+    return streamId > this.lastStreamId || streamId % 2 === 0;
   }
 
   private onData(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'DATA on stream 0');
-    // The whole frame counts against the windows, padding included (§6.9.1).
+    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'DATA on stream 0'); // §6.1
+    // The whole frame counts against the windows, padding included, whatever its stream (§6.9).
     this.connRecvWindow -= payload.length;
     if (this.connRecvWindow < 0) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.connRecvUnacked += payload.length;
@@ -234,18 +291,21 @@ export class H2ServerConnection implements StreamOwner {
       this.connRecvWindow += this.connRecvUnacked;
       this.connRecvUnacked = 0;
     }
+    const data = this.unpad(flags, payload);
+    if (data === undefined) return this.fail(H2Error.PROTOCOL_ERROR, 'bad padding');
     const stream = this.streams.get(streamId);
     if (stream === undefined) {
-      if (streamId > this.lastStreamId) return this.fail(H2Error.PROTOCOL_ERROR, 'DATA on an idle stream');
-      return; // a stream we closed: the client had sent this before it knew
+      if (this.isIdle(streamId)) return this.fail(H2Error.PROTOCOL_ERROR, 'DATA on an idle stream'); // §5.1
+      return; // a closed stream: the client may have sent this before it saw our END_STREAM or RST_STREAM
     }
-    if (stream.remoteEnded) return this.resetStream(stream, H2Error.STREAM_CLOSED);
+    if (stream.remoteEnded) return this.resetForPeer(stream, H2Error.STREAM_CLOSED); // §5.1 half-closed (remote)
     stream.recvWindow -= payload.length;
-    if (stream.recvWindow < 0) return this.resetStream(stream, H2Error.FLOW_CONTROL_ERROR);
-    const data = this.unpad(flags, payload, 0);
-    if (data === undefined) return this.fail(H2Error.PROTOCOL_ERROR, 'bad padding');
+    if (stream.recvWindow < 0) return this.resetForPeer(stream, H2Error.FLOW_CONTROL_ERROR);
     const endStream = (flags & END_STREAM) !== 0;
-    if (!endStream) {
+    if (endStream) {
+      // Set first, so an answer given from onData does not reset a request that is complete.
+      stream.remoteEnded = true;
+    } else {
       stream.recvUnacked += payload.length;
       if (stream.recvUnacked >= STREAM_RECV_WINDOW / 2) {
         this.emitWindowUpdate(stream.id, stream.recvUnacked);
@@ -254,93 +314,127 @@ export class H2ServerConnection implements StreamOwner {
       }
     }
     if (data.length > 0) stream.onData?.(data);
-    if (endStream && !stream.closed) this.remoteEnd(stream);
+    if (endStream && !stream.closed) stream.onEnd?.();
   }
 
   private onHeaders(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'HEADERS on stream 0');
-    const fragment = this.unpad(flags, payload, 0);
+    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'HEADERS on stream 0'); // §6.2
+    const fragment = this.unpad(flags, payload);
     if (fragment === undefined) return this.fail(H2Error.PROTOCOL_ERROR, 'bad padding');
-    const block = (flags & PRIORITY_FLAG) !== 0 ? fragment.subarray(5) : fragment;
-    if ((flags & PRIORITY_FLAG) !== 0 && fragment.length < 5) return this.fail(H2Error.FRAME_SIZE_ERROR, 'short HEADERS');
+    let block = fragment;
+    let selfDependent = false;
+    if ((flags & PRIORITY_FLAG) !== 0) {
+      if (fragment.length < 5) return this.fail(H2Error.FRAME_SIZE_ERROR, 'short HEADERS');
+      selfDependent = (fragment.readUInt32BE(0) & 0x7fffffff) === streamId;
+      block = fragment.subarray(5);
+    }
     const endStream = (flags & END_STREAM) !== 0;
     if ((flags & END_HEADERS) === 0) {
-      this.headerBlock = { streamId, endStream, fragments: [block] };
+      // Copied: the block outlives this input chunk.
+      const bytes = Buffer.allocUnsafe(Math.max(2 * block.length, 4096));
+      block.copy(bytes);
+      this.headerBlock = { streamId, endStream, selfDependent, bytes, length: block.length };
       return;
     }
-    this.onHeaderBlock(streamId, endStream, block);
+    this.onHeaderBlock(streamId, endStream, selfDependent, block);
   }
 
   private onContinuation(flags: number, streamId: number, payload: Buffer): void {
-    const pending = this.headerBlock;
-    if (pending === undefined || pending.streamId !== streamId) return this.fail(H2Error.PROTOCOL_ERROR, 'unexpected CONTINUATION');
-    pending.fragments.push(payload);
+    const partial = this.headerBlock;
+    if (partial === undefined || partial.streamId !== streamId) return this.fail(H2Error.PROTOCOL_ERROR, 'unexpected CONTINUATION'); // §6.10
+    const length = partial.length + payload.length;
+    // A block is decoded only once whole (the table must stay in step), so it is bounded while it grows (§10.5.1).
+    if (length > this.options.maxHeaderListBytes) return this.fail(H2Error.ENHANCE_YOUR_CALM, 'header block too large');
+    if (length > partial.bytes.length) {
+      const bytes = Buffer.allocUnsafe(Math.max(length, 2 * partial.bytes.length));
+      partial.bytes.copy(bytes, 0, 0, partial.length);
+      partial.bytes = bytes;
+    }
+    payload.copy(partial.bytes, partial.length);
+    partial.length = length;
     if ((flags & END_HEADERS) === 0) return;
     this.headerBlock = undefined;
-    this.onHeaderBlock(streamId, pending.endStream, Buffer.concat(pending.fragments));
+    this.onHeaderBlock(streamId, partial.endStream, partial.selfDependent, partial.bytes.subarray(0, length));
   }
 
-  private onHeaderBlock(streamId: number, endStream: boolean, block: Buffer): void {
+  private onHeaderBlock(streamId: number, endStream: boolean, selfDependent: boolean, block: Buffer): void {
     // Decoded whatever becomes of the stream: the decoder's table must follow the client's.
     const fields: string[] = [];
     const error = this.decoder.decode(block, fields);
-    if (error !== undefined && !error.startsWith('header list too large')) return this.fail(H2Error.COMPRESSION_ERROR, error);
+    if (error !== undefined && !error.startsWith('header list too large')) return this.fail(H2Error.COMPRESSION_ERROR, error); // §4.3
     const existing = this.streams.get(streamId);
     if (existing !== undefined) {
+      if (existing.remoteEnded) return this.resetForPeer(existing, H2Error.STREAM_CLOSED); // §5.1 half-closed (remote)
       // Trailers from the client (§8.1): they must end the stream; gRPC puts nothing in them.
-      if (!endStream || existing.remoteEnded) return this.resetStream(existing, H2Error.PROTOCOL_ERROR);
-      this.remoteEnd(existing);
+      if (!endStream) return this.resetForPeer(existing, H2Error.PROTOCOL_ERROR);
+      existing.remoteEnded = true;
+      existing.onEnd?.();
       return;
     }
-    if (streamId <= this.lastStreamId || streamId % 2 === 0) {
-      if (streamId % 2 === 1) return; // HEADERS on a stream we closed: ignored (§5.1)
-      return this.fail(H2Error.PROTOCOL_ERROR, 'bad stream id');
+    if (streamId % 2 === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'HEADERS on an even stream'); // §5.1.1
+    if (streamId <= this.lastStreamId) {
+      if (this.wasSkipped(streamId)) return this.fail(H2Error.PROTOCOL_ERROR, 'stream id decreased'); // §5.1.1
+      // A stream that is over: the client may have sent this before it saw our RST_STREAM (§5.1).
+      return;
     }
+    this.noteSkipped(streamId);
     this.lastStreamId = streamId;
-    if (error !== undefined) {
-      this.emitFrameBuffer(rstStreamFrame(streamId, H2Error.PROTOCOL_ERROR));
-      return;
-    }
-    if (this.streams.size >= this.options.maxConcurrentStreams) {
-      this.emitFrameBuffer(rstStreamFrame(streamId, H2Error.REFUSED_STREAM));
-      return;
-    }
-    const stream = new H2Stream(streamId, this, this.peerInitialWindow, STREAM_RECV_WINDOW);
+    // A list too large is refused here, its table changes kept; self-dependency is a stream error (§5.3.1).
+    if (error !== undefined || selfDependent) return this.refuse(streamId, H2Error.PROTOCOL_ERROR);
+    if (this.streams.size >= this.options.maxConcurrentStreams) return this.refuse(streamId, H2Error.REFUSED_STREAM); // §5.1.2
+    const stream = new H2Stream(streamId, this, this.peerInitialWindow, this.localInitialWindow);
     this.streams.set(streamId, stream);
+    // Set first, so an answer given from onStream does not reset a request that is complete.
+    if (endStream) stream.remoteEnded = true;
     this.options.onStream(stream, fields);
-    if (endStream && !stream.closed) this.remoteEnd(stream);
+    if (endStream && !stream.closed) stream.onEnd?.();
   }
 
-  private remoteEnd(stream: H2Stream): void {
-    stream.remoteEnded = true;
-    stream.onEnd?.();
-    if (stream.localEnded && stream.trailers === undefined && stream.queue.length === 0) this.closeStream(stream, false);
+  /** Remembers the ids a new stream `streamId` jumps over: they are closed now (§5.1.1). */
+  private noteSkipped(streamId: number): void {
+    const first = this.lastStreamId === 0 ? 1 : this.lastStreamId + 2;
+    if (streamId === first) return;
+    this.skipped.push(first, streamId - 2);
+    if (this.skipped.length > 2 * MAX_SKIPPED_RANGES) this.skipped.splice(0, 2);
+  }
+
+  private wasSkipped(streamId: number): boolean {
+    for (let i = 0; i < this.skipped.length; i += 2) {
+      if (streamId >= this.skipped[i]! && streamId <= this.skipped[i + 1]!) return true;
+    }
+    return false;
   }
 
   private onRstStream(streamId: number, payload: Buffer): void {
-    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+    if (streamId === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'RST_STREAM on stream 0'); // §6.4
     if (payload.length !== 4) return this.fail(H2Error.FRAME_SIZE_ERROR, 'RST_STREAM payload');
-    if (streamId > this.lastStreamId) return this.fail(H2Error.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+    if (this.isIdle(streamId)) return this.fail(H2Error.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const stream = this.streams.get(streamId);
     if (stream !== undefined) this.closeStream(stream, true);
   }
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {
-    if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if (streamId !== 0) return this.fail(H2Error.PROTOCOL_ERROR, 'SETTINGS on a stream'); // §6.5
     if ((flags & ACK) !== 0) {
-      if (payload.length !== 0) this.fail(H2Error.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      if (payload.length !== 0) return this.fail(H2Error.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+      this.onSettingsAck();
       return;
     }
     if (payload.length % 6 !== 0) return this.fail(H2Error.FRAME_SIZE_ERROR, 'SETTINGS payload');
+    let windowGrew = false;
     for (let i = 0; i < payload.length; i += 6) {
       const id = payload.readUInt16BE(i);
       const value = payload.readUInt32BE(i + 2);
       if (id === Setting.INITIAL_WINDOW_SIZE) {
-        if (value > MAX_WINDOW_SIZE) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'INITIAL_WINDOW_SIZE too large');
-        // §6.9.2: the change applies to every open stream's window.
+        if (value > MAX_WINDOW_SIZE) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'INITIAL_WINDOW_SIZE too large'); // §6.5.2
+        // §6.9.2: the change applies to every open stream's window, which may not pass 2^31-1.
         const delta = value - this.peerInitialWindow;
         this.peerInitialWindow = value;
-        for (const s of this.streams.values()) s.sendWindow += delta;
+        if (delta > 0) windowGrew = true;
+        for (const s of this.streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > MAX_WINDOW_SIZE) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'stream window above 2^31-1');
+        }
       } else if (id === Setting.MAX_FRAME_SIZE) {
         if (value < DEFAULT_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE) return this.fail(H2Error.PROTOCOL_ERROR, 'bad MAX_FRAME_SIZE');
         this.peerMaxFrameSize = value;
@@ -351,32 +445,47 @@ export class H2ServerConnection implements StreamOwner {
     }
     this.out.append(SETTINGS_ACK_FRAME);
     this.scheduleFlush();
+    this.countControl();
+    if (!windowGrew || this.closed) return;
     for (const s of [...this.streams.values()]) if (s.queue.length > 0 && s.sendWindow > 0) this.sendQueued(s);
   }
 
+  /**
+   * The client has applied our SETTINGS: from now on its streams start with our window, and the
+   * streams already open grow by the difference as they do on its side (§6.9.2).
+   */
+  private onSettingsAck(): void {
+    if (this.localInitialWindow === STREAM_RECV_WINDOW) return; // we send SETTINGS once
+    const delta = STREAM_RECV_WINDOW - this.localInitialWindow;
+    this.localInitialWindow = STREAM_RECV_WINDOW;
+    for (const s of this.streams.values()) s.recvWindow += delta;
+  }
+
   private onWindowUpdate(streamId: number, payload: Buffer): void {
-    if (payload.length !== 4) return this.fail(H2Error.FRAME_SIZE_ERROR, 'WINDOW_UPDATE payload');
+    if (payload.length !== 4) return this.fail(H2Error.FRAME_SIZE_ERROR, 'WINDOW_UPDATE payload'); // §6.9
     const increment = payload.readUInt32BE(0) & 0x7fffffff;
     if (streamId === 0) {
       if (increment === 0) return this.fail(H2Error.PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
       this.connSendWindow += increment;
-      if (this.connSendWindow > MAX_WINDOW_SIZE) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'connection window above 2^31-1');
+      if (this.connSendWindow > MAX_WINDOW_SIZE) return this.fail(H2Error.FLOW_CONTROL_ERROR, 'connection window above 2^31-1'); // §6.9.1
+      if (this.blocked.size === 0) return;
       const waiting = [...this.blocked];
       this.blocked.clear();
       for (const s of waiting) this.sendQueued(s);
       return;
     }
-    if (streamId > this.lastStreamId) return this.fail(H2Error.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+    if (this.isIdle(streamId)) return this.fail(H2Error.PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream'); // §5.1
     const stream = this.streams.get(streamId);
-    if (stream === undefined) return;
-    if (increment === 0) return this.resetStream(stream, H2Error.PROTOCOL_ERROR);
+    if (stream === undefined) return; // a closed stream: allowed for a while (§5.1)
+    if (increment === 0) return this.resetForPeer(stream, H2Error.PROTOCOL_ERROR);
     stream.sendWindow += increment;
-    if (stream.sendWindow > MAX_WINDOW_SIZE) return this.resetStream(stream, H2Error.FLOW_CONTROL_ERROR);
+    if (stream.sendWindow > MAX_WINDOW_SIZE) return this.resetForPeer(stream, H2Error.FLOW_CONTROL_ERROR); // §6.9.1
     this.sendQueued(stream);
   }
 
   sendHeaders(stream: H2Stream, block: Uint8Array, endStream: boolean): void {
-    // A block larger than the peer's frame size continues in CONTINUATION frames (§6.10).
+    // A block larger than the peer's frame size continues in CONTINUATION frames (§6.10); they
+    // are emitted together, so no other frame comes between them.
     const max = this.peerMaxFrameSize;
     let flags = endStream ? END_STREAM : 0;
     if (block.length <= max) {
@@ -411,9 +520,8 @@ export class H2ServerConnection implements StreamOwner {
       this.connSendWindow -= chunk.length;
       this.emitFrame(FrameType.DATA, 0, stream.id, chunk);
     }
-    if (stream.needDrain && stream.queuedBytes < 64 * 1024 && this.socketWritable) {
-      stream.needDrain = false;
-      stream.onDrain?.();
+    if (stream.needDrain && stream.queuedBytes < STREAM_HIGH_WATER_BYTES && this.socketWritable) {
+      this.drain(stream);
       if (stream.closed) return;
     }
     const trailers = stream.trailers;
@@ -423,25 +531,42 @@ export class H2ServerConnection implements StreamOwner {
     }
   }
 
+  awaitDrain(stream: H2Stream): void {
+    this.drainWaiters.add(stream);
+  }
+
+  private drain(stream: H2Stream): void {
+    stream.needDrain = false;
+    this.drainWaiters.delete(stream);
+    stream.onDrain?.();
+  }
+
   /** We have sent END_STREAM on `stream`. */
   private localEndDone(stream: H2Stream): void {
     stream.localEnded = true;
     if (!stream.remoteEnded) {
       // The answer is complete; the client need not send the rest of its request (§8.1).
-      this.emitFrameBuffer(rstStreamFrame(stream.id, H2Error.NO_ERROR));
+      this.emitRstStream(stream.id, H2Error.NO_ERROR);
     }
     this.closeStream(stream, false);
   }
 
   resetStream(stream: H2Stream, code: number): void {
     if (stream.closed) return;
-    this.emitFrameBuffer(rstStreamFrame(stream.id, code));
+    this.emitRstStream(stream.id, code);
     this.closeStream(stream, true);
   }
 
-  private resetId(streamId: number, code: number): void {
-    const stream = this.streams.get(streamId);
-    if (stream !== undefined) this.resetStream(stream, code);
+  /** A stream error caused by the peer (§5.4.2): counted as an answer the peer must read. */
+  private resetForPeer(stream: H2Stream, code: number): void {
+    this.resetStream(stream, code);
+    this.countControl();
+  }
+
+  /** RST_STREAM for a stream that was never served (refused, or already over). */
+  private refuse(streamId: number, code: number): void {
+    this.emitRstStream(streamId, code);
+    this.countControl();
   }
 
   private closeStream(stream: H2Stream, reset: boolean): void {
@@ -449,13 +574,41 @@ export class H2ServerConnection implements StreamOwner {
     stream.closed = true;
     this.streams.delete(stream.id);
     this.blocked.delete(stream);
+    this.drainWaiters.delete(stream);
     stream.queue.length = 0;
     stream.queuedBytes = 0;
+    stream.trailers = undefined;
     stream.onClose?.(reset);
   }
 
+  /**
+   * Called after queueing an answer the peer's frame asked for. While the socket is backed up
+   * these pile up only if the peer sends without reading: past a bound, it is cut off.
+   */
+  private countControl(): void {
+    if (this.socketWritable) {
+      this.controlBacklog = 0;
+      return;
+    }
+    if (++this.controlBacklog > MAX_CONTROL_BACKLOG) this.fail(H2Error.ENHANCE_YOUR_CALM, 'too many answers unread');
+  }
+
+  private emitRstStream(streamId: number, code: number): void {
+    const slab = this.out.reserve(FOUR_BYTE_FRAME);
+    const at = this.out.offset;
+    writeFrameHeader(slab, at, 4, FrameType.RST_STREAM, 0, streamId);
+    slab.writeUInt32BE(code, at + FRAME_HEADER_BYTES);
+    this.out.commit(FOUR_BYTE_FRAME);
+    this.scheduleFlush();
+  }
+
   private emitWindowUpdate(streamId: number, increment: number): void {
-    this.emitFrameBuffer(windowUpdateFrame(streamId, increment));
+    const slab = this.out.reserve(FOUR_BYTE_FRAME);
+    const at = this.out.offset;
+    writeFrameHeader(slab, at, 4, FrameType.WINDOW_UPDATE, 0, streamId);
+    slab.writeUInt32BE(increment, at + FRAME_HEADER_BYTES);
+    this.out.commit(FOUR_BYTE_FRAME);
+    this.scheduleFlush();
   }
 
   private emitFrame(type: number, flags: number, streamId: number, payload: Uint8Array): void {
@@ -464,11 +617,6 @@ export class H2ServerConnection implements StreamOwner {
     writeFrameHeader(slab, at, payload.length, type, flags, streamId);
     slab.set(payload, at + FRAME_HEADER_BYTES);
     this.out.commit(FRAME_HEADER_BYTES + payload.length);
-    this.scheduleFlush();
-  }
-
-  private emitFrameBuffer(frameBytes: Buffer): void {
-    this.out.append(frameBytes);
     this.scheduleFlush();
   }
 
@@ -481,7 +629,7 @@ export class H2ServerConnection implements StreamOwner {
   private flush(): void {
     this.flushQueued = false;
     const chunks = this.out.take();
-    if (this.socket.destroyed) return;
+    if (chunks.length === 0 || this.socket.destroyed || this.socket.writableEnded) return;
     if (chunks.length === 1) {
       this.socket.write(chunks[0]);
       return;
@@ -492,28 +640,33 @@ export class H2ServerConnection implements StreamOwner {
   }
 
   private onSocketDrain(): void {
-    for (const s of [...this.streams.values()]) {
-      if (s.needDrain && s.queuedBytes < 64 * 1024) {
-        s.needDrain = false;
-        s.onDrain?.();
-      }
+    if (this.drainWaiters.size === 0) return;
+    for (const s of [...this.drainWaiters]) {
+      if (!this.socketWritable) return;
+      if (s.needDrain && s.queuedBytes < STREAM_HIGH_WATER_BYTES) this.drain(s);
     }
   }
 
-  /** A connection error (§5.4.1): GOAWAY with `code`, then the socket closes. */
+  /** A connection error (§5.4.1): GOAWAY with `code`, the streams reset, then the socket closes. */
   private fail(code: number, debug: string): void {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
+    this.headerBlock = undefined;
+    clearTimeout(this.keepAliveTimer);
     this.out.append(goAwayFrame(this.lastStreamId, code, debug));
     this.flush();
     this.socket.end();
-    // A client that does not close its side is not waited for.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    // A client that does not read would hold the socket forever; one that does not close its
+    // side is not waited for long.
+    if (!this.socketWritable) this.socket.destroy();
+    else setTimeout(() => this.socket.destroy(), 1000).unref();
+    for (const s of [...this.streams.values()]) this.closeStream(s, true);
   }
 
   private onSocketClose(): void {
     this.closed = true;
+    this.pending = undefined;
     clearTimeout(this.keepAliveTimer);
     for (const s of [...this.streams.values()]) this.closeStream(s, true);
   }
@@ -544,4 +697,9 @@ export class H2ServerConnection implements StreamOwner {
     this.inputSeen = false;
     this.keepAliveTimer = setTimeout(check, keepAliveIntervalMs).unref();
   }
+}
+
+/** The payload length in the frame header at `pos` (§4.1). */
+function frameLength(buf: Buffer, pos: number): number {
+  return (buf[pos]! << 16) | (buf[pos + 1]! << 8) | buf[pos + 2]!;
 }

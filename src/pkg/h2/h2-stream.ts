@@ -14,7 +14,9 @@ export interface StreamOwner {
   sendHeaders(stream: H2Stream, block: Uint8Array, endStream: boolean): void;
   /** Sends RST_STREAM and forgets the stream. */
   resetStream(stream: H2Stream, code: number): void;
-  /** False while the socket has more buffered than it wants. */
+  /** `write` returned false: call `onDrain` once the stream and the socket can take more. */
+  awaitDrain(stream: H2Stream): void;
+  /** False while the bytes waiting to go out (unflushed or in the socket) pass the high-water mark. */
   readonly socketWritable: boolean;
 }
 
@@ -75,7 +77,9 @@ export class H2Stream {
     this.queuedBytes += data.length;
     this.owner.sendQueued(this);
     if (this.queuedBytes < STREAM_HIGH_WATER_BYTES && this.owner.socketWritable) return true;
+    if (this.closed) return false;
     this.needDrain = true;
+    this.owner.awaitDrain(this);
     return false;
   }
 

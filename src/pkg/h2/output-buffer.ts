@@ -6,6 +6,7 @@
  */
 const SLAB_BYTES = 64 * 1024;
 
+/** An append-only byte queue in slabs, emptied by `take`. */
 export class OutputBuffer {
   private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
   /** Start of the bytes not yet taken, in `slab`. */
@@ -14,12 +15,12 @@ export class OutputBuffer {
   private end = 0;
   /** Full slabs (or their unsent tails) waiting, in order, before `slab`'s bytes. */
   private readonly full: Buffer[] = [];
+  /** invariant: the bytes in `full` plus end - start */
+  private waiting = 0;
 
   /** Bytes waiting to be taken. */
   get length(): number {
-    let n = this.end - this.start;
-    for (const b of this.full) n += b.length;
-    return n;
+    return this.waiting;
   }
 
   /** Room for `n` more bytes: returns the slab and the offset to write them at (then `commit(n)`). */
@@ -41,6 +42,7 @@ export class OutputBuffer {
   /** Marks `n` bytes written at `offset`. */
   commit(n: number): void {
     this.end += n;
+    this.waiting += n;
   }
 
   /** Appends `bytes`. */
@@ -48,6 +50,7 @@ export class OutputBuffer {
     const slab = this.reserve(bytes.length);
     slab.set(bytes, this.end);
     this.end += bytes.length;
+    this.waiting += bytes.length;
   }
 
   /** The waiting bytes, as few buffers as they are in (usually one); empties the buffer. */
@@ -55,6 +58,7 @@ export class OutputBuffer {
     const out = this.full.splice(0);
     if (this.end > this.start) out.push(this.slab.subarray(this.start, this.end));
     this.start = this.end;
+    this.waiting = 0;
     return out;
   }
 }
