@@ -594,19 +594,19 @@ export class H2ServerConnection implements StreamOwner {
   }
 
   private emitRstStream(streamId: number, code: number): void {
-    const slab = this.out.reserve(FOUR_BYTE_FRAME);
-    const at = this.out.offset;
-    writeFrameHeader(slab, at, 4, FrameType.RST_STREAM, 0, streamId);
-    slab.writeUInt32BE(code, at + FRAME_HEADER_BYTES);
-    this.out.commit(FOUR_BYTE_FRAME);
-    this.scheduleFlush();
+    this.emitFourByteFrame(FrameType.RST_STREAM, streamId, code);
   }
 
   private emitWindowUpdate(streamId: number, increment: number): void {
+    this.emitFourByteFrame(FrameType.WINDOW_UPDATE, streamId, increment);
+  }
+
+  /** A frame whose payload is one 32-bit value, written straight into the output. */
+  private emitFourByteFrame(type: number, streamId: number, value: number): void {
     const slab = this.out.reserve(FOUR_BYTE_FRAME);
     const at = this.out.offset;
-    writeFrameHeader(slab, at, 4, FrameType.WINDOW_UPDATE, 0, streamId);
-    slab.writeUInt32BE(increment, at + FRAME_HEADER_BYTES);
+    writeFrameHeader(slab, at, 4, type, 0, streamId);
+    slab.writeUInt32BE(value, at + FRAME_HEADER_BYTES);
     this.out.commit(FOUR_BYTE_FRAME);
     this.scheduleFlush();
   }

@@ -6,7 +6,7 @@ import { END_STREAM, FrameType, H2Error, Setting } from './frames.js';
 import { STREAM_RECV_WINDOW } from './h2-server-connection.js';
 import { STREAM_HIGH_WATER_BYTES, type H2Stream } from './h2-stream.js';
 import { encodeHeaderBlock } from './hpack-encoder.js';
-import { RawClient, field, pattern, startServer, u32, until, type TestServer } from './test-h2-peer.js';
+import { RawClient, field, pattern, settingPayload, startServer, u32, until, type TestServer } from './test-h2-peer.js';
 
 const OK = encodeHeaderBlock([[':status', '200']]);
 const TRAILERS = encodeHeaderBlock([['x-status', 'done']]);
@@ -180,18 +180,18 @@ test('a change of SETTINGS_INITIAL_WINDOW_SIZE mid-stream resizes its window, be
   const dataBytes = (): number => c.frames.filter((f) => f.type === FrameType.DATA && f.streamId === 1).reduce((n, f) => n + f.payload.length, 0);
   await c.roundTrip(1);
   assert.equal(dataBytes(), 1000);
-  c.frame(FrameType.SETTINGS, 0, 0, settingsPayload(Setting.INITIAL_WINDOW_SIZE, 5000));
+  c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.INITIAL_WINDOW_SIZE, 5000));
   await c.roundTrip(2);
   assert.equal(dataBytes(), 5000);
   // 5000 sent, initial window down to 0: the stream's window is now -5000.
-  c.frame(FrameType.SETTINGS, 0, 0, settingsPayload(Setting.INITIAL_WINDOW_SIZE, 0));
+  c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.INITIAL_WINDOW_SIZE, 0));
   c.frame(FrameType.WINDOW_UPDATE, 0, 1, u32(5000));
   await c.roundTrip(3);
   assert.equal(dataBytes(), 5000);
   c.frame(FrameType.WINDOW_UPDATE, 0, 1, u32(6000));
   await c.roundTrip(4);
   assert.equal(dataBytes(), 11000);
-  c.frame(FrameType.SETTINGS, 0, 0, settingsPayload(Setting.INITIAL_WINDOW_SIZE, 1 << 20));
+  c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.INITIAL_WINDOW_SIZE, 1 << 20));
   await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1 && (f.flags & END_STREAM) !== 0);
   assert.equal(dataBytes(), 20000);
   c.close();
@@ -237,10 +237,3 @@ test('DATA beyond the stream window is a stream error FLOW_CONTROL_ERROR; the co
   assert.equal(answer.payload.toString(), String(8 * 16_384));
   c.close();
 });
-
-function settingsPayload(id: number, value: number): Buffer {
-  const b = Buffer.alloc(6);
-  b.writeUInt16BE(id, 0);
-  b.writeUInt32BE(value, 2);
-  return b;
-}

@@ -5,7 +5,7 @@ import { ACK, END_HEADERS, END_STREAM, FrameType, H2Error, PADDED, PRIORITY_FLAG
 import type { H2Stream } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { encodeHeaderBlock } from './hpack-encoder.js';
-import { RawClient, echoHandler, field, requestBlock, startServer, u32, type TestServer } from './test-h2-peer.js';
+import { RawClient, echoHandler, field, requestBlock, settingPayload, startServer, u32, type TestServer } from './test-h2-peer.js';
 
 /** /hold keeps the stream open without answering; /keep answers its x-keep field; everything else is echoed. */
 function onStream(stream: H2Stream, fields: string[]): void {
@@ -172,17 +172,17 @@ test('SETTINGS with a length not a multiple of 6, an ACK with a payload, or on a
 });
 
 test('SETTINGS out of range: INITIAL_WINDOW_SIZE above 2^31-1 is FLOW_CONTROL_ERROR, bad MAX_FRAME_SIZE and ENABLE_PUSH are PROTOCOL_ERROR', async () => {
-  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, setting(Setting.INITIAL_WINDOW_SIZE, 2 ** 31))), H2Error.FLOW_CONTROL_ERROR);
-  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, setting(Setting.MAX_FRAME_SIZE, 16_383))), H2Error.PROTOCOL_ERROR);
-  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, setting(Setting.MAX_FRAME_SIZE, 2 ** 24))), H2Error.PROTOCOL_ERROR);
-  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, setting(Setting.ENABLE_PUSH, 2))), H2Error.PROTOCOL_ERROR);
+  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.INITIAL_WINDOW_SIZE, 2 ** 31))), H2Error.FLOW_CONTROL_ERROR);
+  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.MAX_FRAME_SIZE, 16_383))), H2Error.PROTOCOL_ERROR);
+  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.MAX_FRAME_SIZE, 2 ** 24))), H2Error.PROTOCOL_ERROR);
+  assert.equal(await goAwayAfter((c) => c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.ENABLE_PUSH, 2))), H2Error.PROTOCOL_ERROR);
 });
 
 test('an INITIAL_WINDOW_SIZE that lifts an open stream window above 2^31-1: GOAWAY FLOW_CONTROL_ERROR (§6.9.2)', async () => {
   const code = await goAwayAfter((c) => {
     c.request(1, '/hold');
     c.frame(FrameType.WINDOW_UPDATE, 0, 1, u32(2 ** 31 - 1 - 65_535));
-    c.frame(FrameType.SETTINGS, 0, 0, setting(Setting.INITIAL_WINDOW_SIZE, 65_536));
+    c.frame(FrameType.SETTINGS, 0, 0, settingPayload(Setting.INITIAL_WINDOW_SIZE, 65_536));
   });
   assert.equal(code, H2Error.FLOW_CONTROL_ERROR);
 });
@@ -337,10 +337,3 @@ test('a flood of PINGs from a client that does not read is cut off', async () =>
   assert.equal(closed, true, `still open after ${sent} bytes of PING`);
   c.close();
 });
-
-function setting(id: number, value: number): Buffer {
-  const b = Buffer.alloc(6);
-  b.writeUInt16BE(id, 0);
-  b.writeUInt32BE(value, 2);
-  return b;
-}

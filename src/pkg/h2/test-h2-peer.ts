@@ -71,6 +71,14 @@ export function requestBlock(path = '/echo', extra: readonly (readonly [string, 
   return encodeHeaderBlock([[':method', 'POST'], [':scheme', 'http'], [':path', path], [':authority', '127.0.0.1'], ...extra]);
 }
 
+/** A SETTINGS payload with one entry. */
+export function settingPayload(id: number, value: number): Buffer {
+  const b = Buffer.alloc(6);
+  b.writeUInt16BE(id, 0);
+  b.writeUInt32BE(value, 2);
+  return b;
+}
+
 /** A 4-byte big-endian payload (RST_STREAM code, WINDOW_UPDATE increment). */
 export function u32(value: number): Buffer {
   const b = Buffer.alloc(4);
