@@ -1,14 +1,15 @@
 /**
- * The gRPC API edge: a grpc-js Server serving etcd's v3 services from an EtcdServerApi, with
- * etcd 3.4's transport limits. It is not bound to a port here: the client listener injects
- * connections into it (see src/http/listener), or a test binds it.
+ * The gRPC API edge on grpc-js: a grpc-js Server serving etcd's v3 services from an
+ * EtcdServerApi, with etcd 3.4's transport limits. The member serves gRPC on our own HTTP/2
+ * server (grpc-h2-server.ts); this one is the fallback (ETCD_TS_GRPC_SERVER=grpc-js), with the
+ * same handlers, and a test runs the edge suite against both. It is not bound to a port here:
+ * the client listener injects connections into it (see src/http/listener), or a test binds it.
  */
 import { Server, type ServerOptions } from '@grpc/grpc-js';
 import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { grpcGoStatusText } from './grpc-go-status-text.js';
 import { edgeServices } from './services.js';
-import { installUnaryFastPath } from './call-fast-path.js';
 
 import { GRPC_OVERHEAD_BYTES } from '../server/server-api.js';
 
@@ -68,6 +69,5 @@ export function createGrpcServer(server: EtcdServerApi, options: GrpcServerOptio
   for (const service of services) {
     grpcServer.addService(service.definition, service.implementation);
   }
-  installUnaryFastPath(grpcServer, services, options.maxRequestBytes + GRPC_OVERHEAD_BYTES);
   return grpcServer;
 }

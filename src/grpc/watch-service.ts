@@ -1,6 +1,6 @@
 /**
- * etcd's Watch service (v3rpc's serverWatchStream) on a grpc-js bidirectional stream (or the fast
- * path's FastDuplexCall, which has the same shape): one member watch stream per call, many
+ * etcd's Watch service (v3rpc's serverWatchStream) on a grpc-js bidirectional stream (or our own
+ * HTTP/2 server's H2ServerCall, which has the same shape): one member watch stream per call, many
  * watchers on it. The stream logic is src/server/watch-session.ts; this file connects it to the
  * call: requests from 'data', responses through `write` with grpc-js's back-pressure ('drain').
  */
