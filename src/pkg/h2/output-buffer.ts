@@ -4,11 +4,15 @@
  * copy into a slab costs less than a Buffer object and a socket write request per frame.
  * A slab region given to the socket is never written again: appends continue after it.
  */
-const SLAB_BYTES = 64 * 1024;
+// 16 KiB: an idle connection holds one slab, and one flush of small answers rarely needs more
+// (grpc-go holds 32 KiB read and 32 KiB write buffers per connection).
+const SLAB_BYTES = 16 * 1024;
+const NO_SLAB = Buffer.alloc(0);
 
 /** An append-only byte queue in slabs, emptied by `take`. */
 export class OutputBuffer {
-  private slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  /** Allocated on the first append, not per connection opened. */
+  private slab: Buffer = NO_SLAB;
   /** Start of the bytes not yet taken, in `slab`. */
   private start = 0;
   /** invariant: start <= end <= slab.length */

@@ -189,8 +189,8 @@ test('precedence: a variable shadowed by a flag is an error, as in etcd 3.4', ()
   });
 });
 
-test('environment: unknown ETCD_ variables are warnings; others are ignored', () => {
-  const r = parseConfig([], { ETCD_FOO: 'x', HOME: '/root' });
+test('environment: unknown ETCD_ variables are warnings; etcd-ts\'s own ETCD_TS_ ones and others are ignored', () => {
+  const r = parseConfig([], { ETCD_FOO: 'x', HOME: '/root', ETCD_TS_GRPC_SERVER: 'grpc-js' });
   assert.ok(r.ok && r.action === 'run');
   assert.deepEqual(r.warnings, ['unrecognized environment variable ETCD_FOO=x']);
 });

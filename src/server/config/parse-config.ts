@@ -136,7 +136,8 @@ function applyEnvironment(values: Map<string, FlagValue>, set: Set<string>, env:
         exitCode: 1,
       };
     }
-    if (key.startsWith('ETCD_')) warnings.push(`unrecognized environment variable ${key}=${text}`);
+    // ETCD_TS_* are etcd-ts's own settings (ETCD_TS_GRPC_SERVER), read where they apply.
+    if (key.startsWith('ETCD_') && !key.startsWith('ETCD_TS_')) warnings.push(`unrecognized environment variable ${key}=${text}`);
   }
   return error === undefined ? undefined : verifying(error);
 }
