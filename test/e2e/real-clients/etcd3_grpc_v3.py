@@ -17,12 +17,12 @@ TTLs left (only their range is checked), the lock's value (a uuid1), and Status'
 dbSize and raftIndex (another release and storage engine). Headers (cluster and member IDs,
 revision, raft term) are compared: the servers run with the same name, URLs and token.
 """
-import json
 import queue
 import sys
 import threading
 import time
-import traceback
+
+from step_runner import Steps, run_main
 
 try:
     import etcd3
@@ -330,15 +330,8 @@ def watch_steps(c, step):
         return got
     step('watch_prefix live', live)
 
-    def once_live():
-        timer = threading.Timer(0.3, lambda: c.put('w/once', 'now'))
-        timer.start()
-        try:
-            return c.watch_once('w/once', timeout=5)
-        finally:
-            timer.join()
-    step('watch_once live', once_live)
-    step('watch_prefix_once live', lambda: _prefix_once(c))
+    step('watch_once live', lambda: _put_soon_and_watch(c, 'w/once', 'now', lambda: c.watch_once('w/once', timeout=5)))
+    step('watch_prefix_once live', lambda: _put_soon_and_watch(c, 'w/p/1', 'p', lambda: c.watch_prefix_once('w/p/', timeout=5)))
     step('watch_once timeout', lambda: c.watch_once('w/silent', timeout=0.5))
 
     def cancelled():
@@ -371,24 +364,16 @@ def watch_steps(c, step):
         finally:
             cancel()
     step('watch from compacted revision', compacted)
-    step('watch_once after compacted', lambda: _after_compacted(c))
+    # The client's one Watch stream still serves a new watch after a compacted one was cancelled.
+    step('watch_once after compacted', lambda: _put_soon_and_watch(c, 'w/after', 'ok', lambda: c.watch_once('w/after', timeout=5)))
 
 
-def _prefix_once(c):
-    timer = threading.Timer(0.3, lambda: c.put('w/p/1', 'p'))
+def _put_soon_and_watch(c, key, value, watch):
+    """What `watch` returns while `key` is put from another thread 0.3 s after it starts."""
+    timer = threading.Timer(0.3, lambda: c.put(key, value))
     timer.start()
     try:
-        return c.watch_prefix_once('w/p/', timeout=5)
-    finally:
-        timer.join()
-
-
-def _after_compacted(c):
-    """The client's one Watch stream still serves a new watch after a compacted one was cancelled."""
-    timer = threading.Timer(0.3, lambda: c.put('w/after', 'ok'))
-    timer.start()
-    try:
-        return c.watch_once('w/after', timeout=5)
+        return watch()
     finally:
         timer.join()
 
@@ -396,10 +381,7 @@ def _after_compacted(c):
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     c = etcd3.client(host=host, port=port, timeout=10)
-    steps = []
-
-    def step(name, fn):
-        steps.append([name, attempt(fn)])
+    step = Steps(attempt)
 
     # The channel is left open: closing it makes etcd3's watch thread reopen its stream on a
     # closed channel and die noisily; the process exits right after anyway.
@@ -413,12 +395,8 @@ def main():
         lock_steps(c, step)
         size_steps(c, step)
         compaction_steps(c, step)
-    print(json.dumps({'steps': steps}, indent=1, sort_keys=True, default=text))
+    step.print(default=text)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        sys.exit(1)
+    run_main(main)

@@ -9,10 +9,10 @@ when the module is missing, 1 on an unexpected failure (traceback on stderr).
 
 The client's default api_path is /v3alpha/, which etcd 3.4 no longer serves: /v3/ is passed.
 """
-import json
 import sys
 import threading
-import traceback
+
+from step_runner import Steps, run_main
 
 try:
     from etcd3gw.client import Etcd3Client
@@ -104,21 +104,14 @@ def watch_steps(c, step):
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     c = Etcd3Client(host=host, port=port, api_path='/v3/', timeout=10)
-    steps = []
-
-    def step(name, fn):
-        steps.append([name, attempt(fn)])
+    step = Steps(attempt)
 
     if len(sys.argv) > 3 and sys.argv[3] == 'watch':
         watch_steps(c, step)
     else:
         kv_steps(c, step)
-    print(json.dumps({'steps': steps}, indent=1, sort_keys=True, default=text))
+    step.print(default=text)
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        sys.exit(1)
+    run_main(main)

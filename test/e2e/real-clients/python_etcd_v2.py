@@ -6,11 +6,11 @@ Prints one JSON object: {"steps": [[name, result], ...]}, where a result is what
 returned (or the error class and payload it raised). Exits 2 when the module is missing, 1 on an
 unexpected failure (with the traceback on stderr). The caller compares the output between servers.
 """
-import json
 import sys
 import threading
 import time
-import traceback
+
+from step_runner import Steps, run_main
 
 try:
     import etcd
@@ -57,10 +57,7 @@ def attempt(fn):
 def main():
     host, port = sys.argv[1], int(sys.argv[2])
     c = etcd.Client(host=host, port=port, read_timeout=10)
-    steps = []
-
-    def step(name, fn):
-        steps.append([name, attempt(fn)])
+    step = Steps(attempt)
 
     step('write', lambda: node(c.write('/message', 'Hello world')))
     step('read', lambda: node(c.read('/message')))
@@ -140,12 +137,8 @@ def main():
     step('machines', lambda: c.machines)
     step('store stats keys', lambda: sorted(c.store_stats.keys()))
 
-    print(json.dumps({'steps': steps}, indent=1, sort_keys=True))
+    step.print()
 
 
 if __name__ == '__main__':
-    try:
-        main()
-    except Exception:
-        traceback.print_exc()
-        sys.exit(1)
+    run_main(main)
