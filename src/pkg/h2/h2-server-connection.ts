@@ -70,6 +70,14 @@ const SOCKET_HIGH_WATER_BYTES = 1024 * 1024;
  * without reading (CVE-2019-9512, -9514, -9515) and the connection is closed.
  */
 const MAX_CONTROL_BACKLOG = 10_000;
+/**
+ * Streams the client may reset before we answered them: a burst, then a rate per second
+ * (nghttp2's numbers since 1.57). A client opening streams and resetting them at once makes the
+ * server start work it never finishes, without the concurrent-stream limit ever applying
+ * (CVE-2023-44487, "rapid reset"); one beyond the budget closes the connection.
+ */
+export const RESET_BURST = 1000;
+export const RESETS_PER_SECOND = 33;
 /** Ranges of stream ids skipped by the client that are remembered, to tell a decreasing id (§5.1.1). */
 const MAX_SKIPPED_RANGES = 16;
 /** Bytes of a RST_STREAM or WINDOW_UPDATE frame. */
@@ -120,6 +128,9 @@ export class H2ServerConnection implements StreamOwner {
   private readonly drainWaiters = new Set<H2Stream>();
   /** Answers to the peer queued in a row while the socket was backed up (see MAX_CONTROL_BACKLOG). */
   private controlBacklog = 0;
+  /** Resets of open streams the client may still make (see RESET_BURST); refilled as time passes. */
+  private resetBudget = RESET_BURST;
+  private resetBudgetAt = performance.now();
   private closed = false;
   private inputSeen = true;
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -410,7 +421,19 @@ export class H2ServerConnection implements StreamOwner {
     if (payload.length !== 4) return this.fail(H2Error.FRAME_SIZE_ERROR, 'RST_STREAM payload');
     if (this.isIdle(streamId)) return this.fail(H2Error.PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
     const stream = this.streams.get(streamId);
-    if (stream !== undefined) this.closeStream(stream, true);
+    if (stream === undefined) return;
+    if (!this.spendReset()) return this.fail(H2Error.ENHANCE_YOUR_CALM, 'too many stream resets');
+    this.closeStream(stream, true);
+  }
+
+  /** Takes one reset from the budget; false when it is spent. */
+  private spendReset(): boolean {
+    const now = performance.now();
+    this.resetBudget = Math.min(RESET_BURST, this.resetBudget + ((now - this.resetBudgetAt) * RESETS_PER_SECOND) / 1000);
+    this.resetBudgetAt = now;
+    if (this.resetBudget < 1) return false;
+    this.resetBudget -= 1;
+    return true;
   }
 
   private onSettings(flags: number, streamId: number, payload: Buffer): void {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, afterEach, before, test } from 'node:test';
-import { ACK, END_HEADERS, END_STREAM, FrameType, H2Error, PADDED, PRIORITY_FLAG, Setting } from './frames.js';
+import { ACK, END_HEADERS, END_STREAM, FrameType, H2Error, PADDED, PRIORITY_FLAG, Setting, frame } from './frames.js';
+import { RESET_BURST } from './h2-server-connection.js';
 import type { H2Stream } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { encodeHeaderBlock } from './hpack-encoder.js';
@@ -126,6 +127,24 @@ test('CONTINUATION without HEADERS, or with another frame or stream between: GOA
     }),
     H2Error.PROTOCOL_ERROR,
   );
+});
+
+test('streams reset by the client before an answer: a burst of RESET_BURST is served, a burst beyond the refill closes with ENHANCE_YOUR_CALM', async () => {
+  const c = await RawClient.connect(server.port);
+  let id = 1;
+  const openAndReset = (n: number): void => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < n; i++, id += 2) {
+      frames.push(frame(FrameType.HEADERS, END_HEADERS, id, requestBlock('/hold')), frame(FrameType.RST_STREAM, 0, id, u32(H2Error.CANCEL)));
+    }
+    c.send(...frames);
+  };
+  openAndReset(RESET_BURST);
+  await c.roundTrip();
+  assert.equal(c.closed, false, 'a burst within the budget is served');
+  // The budget refills at RESETS_PER_SECOND: a hundred more within a second overdraw it.
+  openAndReset(100);
+  assert.equal((await c.goAway()).code, H2Error.ENHANCE_YOUR_CALM);
 });
 
 test('a header block that keeps growing past the header list limit: GOAWAY ENHANCE_YOUR_CALM', async () => {
