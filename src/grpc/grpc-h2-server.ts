@@ -27,6 +27,7 @@ import {
   respondStatusOnly,
   responseContentType,
   responseHeaderBlock,
+  UnaryCallState,
   type MessageCodec,
   type StatusLike,
 } from './h2-call.js';
@@ -190,7 +191,7 @@ function unroutableStatus(path: string, services: ReadonlySet<string>): { code: 
  * sent) or "unexpected EOF" (a message cut short).
  */
 function serveUnary(stream: H2Stream, metadata: Metadata, method: Method & { kind: 'unary' }, maxReceiveBytes: number, contentType: string): void {
-  const state = { request: undefined as unknown, metadata, cancelled: false };
+  const state = new UnaryCallState(metadata);
   let read = false;
   const reader = new MessageReader(
     maxReceiveBytes,
@@ -218,7 +219,7 @@ function serveUnary(stream: H2Stream, metadata: Metadata, method: Method & { kin
   );
   stream.onData = (chunk) => reader.push(chunk);
   stream.onClose = (reset) => {
-    if (reset) state.cancelled = true;
+    if (reset) state.cancel();
   };
   stream.onEnd = () => {
     if (read) return;

@@ -87,6 +87,41 @@ export interface StatusLike {
   message?: string;
 }
 
+/**
+ * The call object a unary handler gets on our edge: what etcd's handlers read of grpc-js's
+ * ServerUnaryCall (`request`, `metadata`, `cancelled`), and its 'cancelled' event for the few
+ * that wait (Lock, Campaign). Listeners are kept only when asked for: most calls have none.
+ */
+export class UnaryCallState {
+  request: unknown = undefined;
+  cancelled = false;
+  private listeners: (() => void)[] | undefined;
+
+  constructor(readonly metadata: Metadata) {}
+
+  /** Adds a 'cancelled' listener (other events never fire on a unary call). */
+  on(event: string, listener: () => void): this {
+    if (event === 'cancelled') (this.listeners ??= []).push(listener);
+    return this;
+  }
+
+  /** Removes a listener added with `on`. */
+  off(event: string, listener: () => void): this {
+    const at = event === 'cancelled' ? (this.listeners?.indexOf(listener) ?? -1) : -1;
+    if (at >= 0) this.listeners!.splice(at, 1);
+    return this;
+  }
+
+  /** The client went away before the answer: sets `cancelled` and tells the listeners, once. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners !== undefined) for (const l of listeners) l();
+  }
+}
+
 /** What a method needs from its codec. */
 export interface MessageCodec {
   decode(bytes: Buffer): unknown;

@@ -5,6 +5,7 @@
  * client would send.
  */
 import * as grpc from '@grpc/grpc-js';
+import * as pb from '../api/gen/etcdserverpb.js';
 import { rmSync } from 'node:fs';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { createServer, type Server } from 'node:net';
@@ -139,6 +140,12 @@ export function grpcRequestHeaders(path: string, extra: OutgoingHttpHeaders = {}
 }
 
 /** Resolves after `ms` milliseconds. */
+/** A new lease of `ttlSeconds` granted through `lease` (a Lease service client): its ID. */
+export async function grantLease(lease: ServiceClient, ttlSeconds = 60): Promise<bigint> {
+  const granted = await unary<pb.LeaseGrantResponse>(lease, 'LeaseGrant', pb.createLeaseGrantRequest({ TTL: ttlSeconds }));
+  return granted.res!.ID;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,6 @@
 /**
  * The etcd gRPC services this edge serves, each as its grpc-js definition and an implementation
- * calling the server. To serve another service (Watch, Lease, Auth), add its entry here; a
+ * calling the server. To serve another service, add its entry here; a
  * service absent from this list answers UNIMPLEMENTED.
  */
 import type { Metadata, ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -9,6 +9,10 @@ import type { Logger } from '../pkg/logger.js';
 import type { EtcdServerApi } from '../server/server-api.js';
 import { authService } from './auth-service.js';
 import { leaseKeepAliveHandler } from './lease-service.js';
+import { electionService } from './election-service.js';
+import { healthService } from './health-service.js';
+import { lockService } from './lock-service.js';
+import type { RecipeServer } from './recipe-call.js';
 import { edgeServiceDefinition } from './request-decoding.js';
 import { serverStreamingHandler } from './server-streaming-handler.js';
 import { unaryHandler } from './unary-handler.js';
@@ -59,6 +63,12 @@ export function edgeServices(server: EtcdServerApi, logger: Logger, watchOptions
     });
   }
   if (server.auth !== undefined) services.push(authService(server.auth, logger));
+  if (server.watch !== undefined && leaseApi !== undefined) {
+    // Lock and Election run over the member's own KV, watches and leases, as etcd's do over an in-process client.
+    const recipes: RecipeServer = { kv: server, watch: server.watch, lease: leaseApi };
+    services.push(lockService(recipes, logger), electionService(recipes, logger));
+  }
+  services.push(healthService());
   // etcd's authMaintenanceServer: these need the root role while authentication is enabled.
   const asAdmin = <T>(md: Metadata, call: () => T): T => {
     server.auth?.checkAdmin(md);
