@@ -8,14 +8,15 @@
 
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { CONTINUATION, END_HEADERS, FRAME_HEADER_LENGTH, HEADERS, PADDED, PREFACE_LENGTH, headersFragment } from './h2-frame.js';
+import { CLIENT_PREFACE, END_HEADERS, FRAME_HEADER_BYTES, FrameType, PADDED } from '../../pkg/h2/frames.js';
+import { headersFragment } from './h2-frame.js';
 import { rewriteAuthorityInBlock } from './hpack-authority.js';
 
 /** The smallest SETTINGS_MAX_FRAME_SIZE a server may have (RFC 9113 §6.5.2). */
 const MAX_FRAME = 16384;
 
 function frameHeader(length: number, type: number, flags: number, streamId: number): Buffer {
-  const h = Buffer.alloc(FRAME_HEADER_LENGTH);
+  const h = Buffer.alloc(FRAME_HEADER_BYTES);
   h.writeUIntBE(length, 0, 3);
   h[3] = type;
   h[4] = flags;
@@ -25,8 +26,8 @@ function frameHeader(length: number, type: number, flags: number, streamId: numb
 
 /** Splits the client→server byte stream into frames and repairs header blocks. */
 export class RequestHeaderRewriter {
-  private prefaceLeft = PREFACE_LENGTH;
-  private readonly header = Buffer.alloc(FRAME_HEADER_LENGTH);
+  private prefaceLeft = CLIENT_PREFACE.length;
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
   /** Payload bytes of the current frame still to pass through unbuffered. */
   private passLeft = 0;
@@ -59,11 +60,11 @@ export class RequestHeaderRewriter {
         off += n;
         continue;
       }
-      if (this.collectLeft === 0 && this.headerFill === 0 && rest >= FRAME_HEADER_LENGTH && this.block === undefined && chunk[off + 3] !== HEADERS) {
+      if (this.collectLeft === 0 && this.headerFill === 0 && rest >= FRAME_HEADER_BYTES && this.block === undefined && chunk[off + 3] !== FrameType.HEADERS) {
         // A whole frame header outside a header block, of a frame that passes unchanged.
         this.passLeft = chunk.readUIntBE(off, 3);
         if (run < 0) run = off;
-        off += FRAME_HEADER_LENGTH;
+        off += FRAME_HEADER_BYTES;
         continue;
       }
       if (run >= 0) {
@@ -77,11 +78,11 @@ export class RequestHeaderRewriter {
         off += n;
         if (this.collectLeft === 0) this.frameCollected();
       } else {
-        const n = Math.min(FRAME_HEADER_LENGTH - this.headerFill, rest);
+        const n = Math.min(FRAME_HEADER_BYTES - this.headerFill, rest);
         chunk.copy(this.header, this.headerFill, off, off + n);
         this.headerFill += n;
         off += n;
-        if (this.headerFill === FRAME_HEADER_LENGTH) {
+        if (this.headerFill === FRAME_HEADER_BYTES) {
           this.headerFill = 0;
           this.frameStarted();
         }
@@ -93,7 +94,7 @@ export class RequestHeaderRewriter {
   private frameStarted(): void {
     const length = this.header.readUIntBE(0, 3);
     const type = this.header[3]!;
-    if (type === HEADERS || (type === CONTINUATION && this.block !== undefined)) {
+    if (type === FrameType.HEADERS || (type === FrameType.CONTINUATION && this.block !== undefined)) {
       this.currentHeader = Buffer.from(this.header);
       this.collectParts = [];
       this.collectLeft = length;
@@ -112,7 +113,7 @@ export class RequestHeaderRewriter {
     this.collectParts = [];
     const type = header[3]!;
     const flags = header[4]!;
-    if (type === HEADERS) {
+    if (type === FrameType.HEADERS) {
       this.flushBlockUnchanged();
       const parts = headersFragment(flags, payload);
       if (parts === undefined) {
@@ -141,12 +142,12 @@ export class RequestHeaderRewriter {
     const baseFlags = block.flags & ~(PADDED | END_HEADERS);
     let off = Math.min(firstRoom, rewritten.length);
     const first = rewritten.subarray(0, off);
-    this.emit(frameHeader(priority.length + first.length, HEADERS, baseFlags | (off === rewritten.length ? END_HEADERS : 0), block.streamId));
+    this.emit(frameHeader(priority.length + first.length, FrameType.HEADERS, baseFlags | (off === rewritten.length ? END_HEADERS : 0), block.streamId));
     this.emit(Buffer.concat([priority, first]));
     while (off < rewritten.length) {
       const part = rewritten.subarray(off, off + MAX_FRAME);
       off += part.length;
-      this.emit(frameHeader(part.length, CONTINUATION, off === rewritten.length ? END_HEADERS : 0, block.streamId));
+      this.emit(frameHeader(part.length, FrameType.CONTINUATION, off === rewritten.length ? END_HEADERS : 0, block.streamId));
       this.emit(part);
     }
   }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { nopLogger } from '../../pkg/logger.js';
-import { HTTP2_PREFACE, sniffProtocol, startClientListener } from './client-listener.js';
+import { CLIENT_PREFACE } from '../../pkg/h2/frames.js';
+import { sniffProtocol, startClientListener } from './client-listener.js';
 
 // A tiny unary service with raw Buffer messages: the reply is "echo:" + the request.
 const echoService: grpc.ServiceDefinition = {
@@ -61,9 +62,9 @@ test('a unix URL with a path is refused with etcd\'s text', async () => {
 });
 
 test('sniffProtocol: the HTTP/2 preface means gRPC, anything else HTTP, a prefix waits', () => {
-  assert.equal(sniffProtocol(HTTP2_PREFACE), 'grpc');
-  assert.equal(sniffProtocol(Buffer.concat([HTTP2_PREFACE, Buffer.from([0, 0, 0])])), 'grpc');
-  assert.equal(sniffProtocol(HTTP2_PREFACE.subarray(0, 10)), undefined);
+  assert.equal(sniffProtocol(CLIENT_PREFACE), 'grpc');
+  assert.equal(sniffProtocol(Buffer.concat([CLIENT_PREFACE, Buffer.from([0, 0, 0])])), 'grpc');
+  assert.equal(sniffProtocol(CLIENT_PREFACE.subarray(0, 10)), undefined);
   assert.equal(sniffProtocol(Buffer.from('P')), undefined);
   assert.equal(sniffProtocol(Buffer.from('POST / HTTP/1.1')), 'http');
   assert.equal(sniffProtocol(Buffer.from('GET /health HTTP/1.1')), 'http');
@@ -256,7 +257,7 @@ test('a client that never acknowledges the SETTINGS is dropped, and the port kee
     const silent = connect(port, host);
     const received: Buffer[] = [];
     silent.on('data', (b: Buffer) => received.push(b));
-    silent.write(HTTP2_PREFACE);
+    silent.write(CLIENT_PREFACE);
     silent.write(Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])); // our SETTINGS, never an ACK
     await new Promise<void>((resolve) => silent.on('close', () => resolve()));
     assert.deepEqual(Buffer.concat(received).subarray(0, 9), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]), 'the server sent an empty SETTINGS frame first');

@@ -14,18 +14,16 @@ import { unlinkSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import type { Logger } from '../../pkg/logger.js';
+import { CLIENT_PREFACE } from '../../pkg/h2/frames.js';
 import { authorityRepairStream } from './authority-repair-stream.js';
 import { DEFAULT_PROBE_LIMITS, probeFirstRequest, type ProbeLimits } from './first-request-probe.js';
 import { parseEtcdUrl, type EtcdUrl } from '../../server/config/urls.js';
 
-/** The bytes every HTTP/2 client sends first (RFC 9113 §3.4). */
-export const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
 /** Which server a connection belongs to, from its first bytes; undefined until they tell. */
 export function sniffProtocol(head: Buffer): 'grpc' | 'http' | undefined {
-  const n = Math.min(head.length, HTTP2_PREFACE.length);
-  if (head.compare(HTTP2_PREFACE, 0, n, 0, n) !== 0) return 'http';
-  return head.length >= HTTP2_PREFACE.length ? 'grpc' : undefined;
+  const n = Math.min(head.length, CLIENT_PREFACE.length);
+  if (head.compare(CLIENT_PREFACE, 0, n, 0, n) !== 0) return 'http';
+  return head.length >= CLIENT_PREFACE.length ? 'grpc' : undefined;
 }
 
 /** Options of {@link startClientListener}. */

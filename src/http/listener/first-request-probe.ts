@@ -14,12 +14,13 @@
  */
 
 import type { Socket } from 'node:net';
-import { ACK, CONTINUATION, END_HEADERS, FRAME_HEADER_LENGTH, HEADERS, PREFACE_LENGTH, SETTINGS, headersFragment } from './h2-frame.js';
+import { ACK, CLIENT_PREFACE, END_HEADERS, FRAME_HEADER_BYTES, FrameType } from '../../pkg/h2/frames.js';
+import { headersFragment } from './h2-frame.js';
 import { rewriteAuthorityInBlock } from './hpack-authority.js';
 
 
 /** An empty SETTINGS frame on stream 0. */
-export const EMPTY_SETTINGS_FRAME = Buffer.from([0, 0, 0, SETTINGS, 0, 0, 0, 0, 0]);
+export const EMPTY_SETTINGS_FRAME = Buffer.from([0, 0, 0, FrameType.SETTINGS, 0, 0, 0, 0, 0]);
 
 /** How a connection is served: `native` gets the socket itself; `repair` goes through the rewriter. */
 export type ProbeVerdict = 'native' | 'repair';
@@ -51,8 +52,8 @@ export class FirstRequestScanner {
 
   /** `head` starts with the 24-byte client preface. */
   constructor(head: Buffer) {
-    this.keep(head.subarray(0, PREFACE_LENGTH));
-    this.write(head.subarray(PREFACE_LENGTH));
+    this.keep(head.subarray(0, CLIENT_PREFACE.length));
+    this.write(head.subarray(CLIENT_PREFACE.length));
   }
 
   /** Bytes held so far. */
@@ -77,10 +78,10 @@ export class FirstRequestScanner {
 
   write(chunk: Buffer): void {
     let buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    while (buf.length >= FRAME_HEADER_LENGTH) {
+    while (buf.length >= FRAME_HEADER_BYTES) {
       const length = buf.readUIntBE(0, 3);
-      if (buf.length < FRAME_HEADER_LENGTH + length) break;
-      const frame = buf.subarray(0, FRAME_HEADER_LENGTH + length);
+      if (buf.length < FRAME_HEADER_BYTES + length) break;
+      const frame = buf.subarray(0, FRAME_HEADER_BYTES + length);
       buf = buf.subarray(frame.length);
       this.onFrame(frame);
     }
@@ -95,17 +96,17 @@ export class FirstRequestScanner {
   private onFrame(frame: Buffer): void {
     const type = frame[3]!;
     const flags = frame[4]!;
-    const payload = frame.subarray(FRAME_HEADER_LENGTH);
-    if (type === SETTINGS && (flags & ACK) !== 0 && payload.length === 0 && !this.ackSeen) {
+    const payload = frame.subarray(FRAME_HEADER_BYTES);
+    if (type === FrameType.SETTINGS && (flags & ACK) !== 0 && payload.length === 0 && !this.ackSeen) {
       this.ackSeen = true; // the first ACK answers our SETTINGS: the server never sent it
       return;
     }
     this.keep(frame);
     if (this.blockComplete) return;
-    if (type === HEADERS && this.fragments === undefined) {
+    if (type === FrameType.HEADERS && this.fragments === undefined) {
       this.fragments = [headersFragment(flags, payload)?.fragment ?? Buffer.alloc(0)];
       this.blockComplete = (flags & END_HEADERS) !== 0;
-    } else if (type === CONTINUATION && this.fragments !== undefined) {
+    } else if (type === FrameType.CONTINUATION && this.fragments !== undefined) {
       this.fragments.push(payload);
       this.blockComplete = (flags & END_HEADERS) !== 0;
     }

@@ -1,20 +1,5 @@
-/** HTTP/2 framing (RFC 9113 §4, §6) as far as the client listener reads it. */
-
-/** Bytes of the client connection preface. */
-export const PREFACE_LENGTH = 24;
-/** Bytes of a frame header. */
-export const FRAME_HEADER_LENGTH = 9;
-
-/** Frame types. */
-export const HEADERS = 0x1;
-export const SETTINGS = 0x4;
-export const CONTINUATION = 0x9;
-
-/** Flags. */
-export const ACK = 0x1;
-export const END_HEADERS = 0x4;
-export const PADDED = 0x8;
-export const PRIORITY = 0x20;
+/** HTTP/2 framing (RFC 9113 §4, §6) as far as the client listener reads it, beyond src/pkg/h2/frames.ts. */
+import { PADDED, PRIORITY_FLAG } from '../../pkg/h2/frames.js';
 
 /**
  * A HEADERS frame's payload split into its header block fragment and its priority fields (5
@@ -29,7 +14,7 @@ export function headersFragment(flags: number, payload: Buffer): { fragment: Buf
     end -= payload[0] ?? 0;
   }
   let priority: Buffer | undefined;
-  if ((flags & PRIORITY) !== 0) {
+  if ((flags & PRIORITY_FLAG) !== 0) {
     priority = payload.subarray(start, start + 5);
     start += 5;
   }

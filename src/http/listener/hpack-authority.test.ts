@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { huffmanDecode, repairAuthority, rewriteAuthorityInBlock } from './hpack-authority.js';
+import { repairAuthority, rewriteAuthorityInBlock } from './hpack-authority.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const ascii = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
-
-test('huffmanDecode reads RFC 7541 Appendix C strings', () => {
-  assert.equal(huffmanDecode(hex('f1e3c2e5f23a6ba0ab90f4ff')), 'www.example.com'); // C.4.1
-  assert.equal(huffmanDecode(hex('a8eb10649cbf')), 'no-cache'); // C.4.2
-  assert.equal(huffmanDecode(hex('25a849e95ba97d7f')), 'custom-key'); // C.4.3
-  assert.equal(huffmanDecode(hex('6402')), '302'); // C.6.1
-  assert.equal(huffmanDecode(hex('')), '');
-});
-
-test('huffmanDecode rejects bad padding', () => {
-  assert.equal(huffmanDecode(hex('f1e3c2e5f23a6ba0ab90f400')), undefined);
-});
 
 test('repairAuthority strips a scheme and a path, and leaves authorities alone', () => {
   assert.equal(repairAuthority('http://127.0.0.1:2379'), '127.0.0.1:2379');

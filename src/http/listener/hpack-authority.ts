@@ -11,36 +11,7 @@
  * server's table never evicts an entry the client still refers to.
  */
 
-import { HUFFMAN_CODE_LENGTHS, HUFFMAN_CODES } from '../../pkg/h2/hpack-huffman-table.js';
-
-/** Code (as `length * 2^32 + code`) → symbol, for decoding. */
-const HUFFMAN_DECODE = new Map<number, number>(HUFFMAN_CODES.map((code, sym) => [HUFFMAN_CODE_LENGTHS[sym]! * 2 ** 32 + code, sym]));
-const EOS = 256;
-
-/** Decodes an HPACK Huffman string (RFC 7541 §5.2); undefined if it is malformed. */
-export function huffmanDecode(bytes: Uint8Array): string | undefined {
-  let out = '';
-  let code = 0;
-  let length = 0;
-  for (const byte of bytes) {
-    for (let bit = 7; bit >= 0; bit--) {
-      code = code * 2 + ((byte >> bit) & 1);
-      length++;
-      const sym = HUFFMAN_DECODE.get(length * 2 ** 32 + code);
-      if (sym !== undefined) {
-        if (sym === EOS) return undefined;
-        out += String.fromCharCode(sym);
-        code = 0;
-        length = 0;
-      } else if (length > 30) {
-        return undefined;
-      }
-    }
-  }
-  // Padding: fewer than 8 bits, all ones (the EOS prefix).
-  if (length > 7 || code !== 2 ** length - 1) return undefined;
-  return out;
-}
+import { huffmanDecode } from '../../pkg/h2/hpack-huffman.js';
 
 /** Reads an HPACK integer with an N-bit prefix (RFC 7541 §5.1). */
 function readInt(buf: Uint8Array, pos: number, prefixBits: number): { value: number; next: number } | undefined {
@@ -81,9 +52,9 @@ function readString(buf: Uint8Array, pos: number): { text: string; next: number 
   const huffman = (buf[pos]! & 0x80) !== 0;
   const len = readInt(buf, pos, 7);
   if (len === undefined || len.next + len.value > buf.length) return undefined;
-  const bytes = buf.subarray(len.next, len.next + len.value);
-  const text = huffman ? huffmanDecode(bytes) : Buffer.from(bytes).toString('latin1');
-  return text === undefined ? undefined : { text, next: len.next + len.value };
+  const end = len.next + len.value;
+  const text = huffman ? huffmanDecode(buf, len.next, end) : Buffer.from(buf.subarray(len.next, end)).toString('latin1');
+  return text === undefined ? undefined : { text, next: end };
 }
 
 /** The authority inside a URL-shaped value (`http://h:p` → `h:p`); other values unchanged. */

@@ -99,20 +99,6 @@ export function settingsFrame(entries: readonly (readonly [number, number])[]): 
 /** The acknowledgement of a peer's SETTINGS. */
 export const SETTINGS_ACK_FRAME = frame(FrameType.SETTINGS, ACK, 0);
 
-/** A WINDOW_UPDATE granting `increment` more bytes on `streamId` (0: the connection). */
-export function windowUpdateFrame(streamId: number, increment: number): Buffer {
-  const payload = Buffer.allocUnsafe(4);
-  payload.writeUInt32BE(increment, 0);
-  return frame(FrameType.WINDOW_UPDATE, 0, streamId, payload);
-}
-
-/** An RST_STREAM with `code`. */
-export function rstStreamFrame(streamId: number, code: number): Buffer {
-  const payload = Buffer.allocUnsafe(4);
-  payload.writeUInt32BE(code, 0);
-  return frame(FrameType.RST_STREAM, 0, streamId, payload);
-}
-
 /** A GOAWAY naming the last stream processed, with `code` and a debug text. */
 export function goAwayFrame(lastStreamId: number, code: number, debug = ''): Buffer {
   const text = Buffer.from(debug, 'utf8');

@@ -14,6 +14,8 @@ function huffmanEncode(symbols: readonly number[]): Uint8Array {
   return out;
 }
 
+const hex = (s: string): Buffer => Buffer.from(s, 'hex');
+
 function decodeAll(bytes: Uint8Array): string | undefined {
   return huffmanDecode(bytes, 0, bytes.length);
 }
@@ -81,4 +83,16 @@ test('EOS inside a string is rejected', () => {
   // 'a' then EOS: 5 + 30 bits, then 5 bits of padding.
   const bytes = huffmanEncode([0x61, 256]);
   assert.equal(decodeAll(bytes), undefined);
+});
+
+test('RFC 7541 Appendix C strings decode', () => {
+  assert.equal(decodeAll(hex('f1e3c2e5f23a6ba0ab90f4ff')), 'www.example.com'); // C.4.1
+  assert.equal(decodeAll(hex('a8eb10649cbf')), 'no-cache'); // C.4.2
+  assert.equal(decodeAll(hex('25a849e95ba97d7f')), 'custom-key'); // C.4.3
+  assert.equal(decodeAll(hex('6402')), '302'); // C.6.1
+  assert.equal(decodeAll(hex('')), '');
+});
+
+test('a string whose last byte is not all-ones padding is rejected', () => {
+  assert.equal(decodeAll(hex('f1e3c2e5f23a6ba0ab90f400')), undefined);
 });
