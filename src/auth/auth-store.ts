@@ -18,6 +18,7 @@ import type { RpcErrorCode } from '../api/rpctypes/index.js';
 import type { Backend } from '../backend/backend.js';
 import type { Bucket } from '../backend/bucket.js';
 import { RangePermissions } from './range-permissions.js';
+import { bytesEqual, compareBytes } from '../pkg/bytes.js';
 
 /** etcd's name of the user and the role that may do anything. */
 export const ROOT = 'root';
@@ -53,18 +54,6 @@ export interface AuthInfo {
   readonly username: string;
   /** The auth revision the request was checked at; 0: no user was given. */
   readonly authRevision: number;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
-  }
-  return a.length - b.length;
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, b) === 0;
 }
 
 function encodeRevision(rev: number): Uint8Array {

@@ -12,9 +12,10 @@ import * as epb from '../api/gen/v3electionpb.js';
 import type * as mvccpb from '../api/gen/mvccpb.js';
 import { RpcError } from '../api/rpctypes/index.js';
 import type { Logger } from '../pkg/logger.js';
-import { RecipeError, type RecipeServer, callSignal, concatKey, firstCreatedRequest, leaseHex, recipeErrorStatus, recipeUnaryHandler, sessionLease } from './recipe-call.js';
+import { RecipeError, type RecipeServer, callSignal, concatKey, createRevisionIs, firstCreatedRequest, leaseHex, recipeErrorStatus, recipeUnaryHandler, sessionLease } from './recipe-call.js';
 import { UndecodableRequest, edgeServiceDefinition } from './request-decoding.js';
 import { WaitCancelled, WatchCursor, prefixRangeEnd, waitDeletes } from './wait-deletes.js';
+import { bytesEqual } from '../pkg/bytes.js';
 
 /** etcd's ErrElectionNotLeader text. */
 export const ERR_NOT_LEADER = 'election: not leader';
@@ -22,10 +23,6 @@ export const ERR_NOT_LEADER = 'election: not leader';
 export const ERR_NO_LEADER = 'election: no leader';
 /** etcd's v3election ErrMissingLeaderKey text. */
 export const ERR_MISSING_LEADER_KEY = '"leader" field must be provided';
-
-function createRevisionIs(key: Uint8Array, rev: number): pb.Compare {
-  return pb.createCompare({ key, target: pb.Compare_CompareTarget.CREATE, result: pb.Compare_CompareResult.EQUAL, createRevision: rev });
-}
 
 /** Rewrites the leader key's value if `leader` still leads; else fails with "election: not leader". */
 async function proclaimAs(server: RecipeServer, leader: epb.LeaderKey, lease: bigint, value: Uint8Array): Promise<pb.ResponseHeader | undefined> {
@@ -50,12 +47,6 @@ async function resignAs(server: RecipeServer, leader: epb.LeaderKey): Promise<pb
   return resp.header;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /** Campaigns for `req.name` under `req.lease` and resolves once elected. */
 export async function campaign(server: RecipeServer, req: epb.CampaignRequest, signal: AbortSignal): Promise<epb.CampaignResponse> {
   const lease = await sessionLease(server.lease, req.lease);
@@ -73,7 +64,7 @@ export async function campaign(server: RecipeServer, req: epb.CampaignRequest, s
     // Campaigning again under the same lease resumes the earlier candidacy with the new value.
     const kv = resp.responses[0]!.responseRange!.kvs[0]!;
     leader.rev = kv.createRevision;
-    if (!sameBytes(kv.value, req.value)) {
+    if (!bytesEqual(kv.value, req.value)) {
       try {
         await proclaimAs(server, leader, lease, req.value);
       } catch (err) {

@@ -18,7 +18,7 @@ import { H2ServerConnection } from '../pkg/h2/h2-server-connection.js';
 import type { H2Stream } from '../pkg/h2/h2-stream.js';
 import { GRPC_OVERHEAD_BYTES, type EtcdServerApi } from '../server/server-api.js';
 import { frameMessage } from './grpc-frames.js';
-import { DEFAULT_KEEPALIVE_INTERVAL_MS, DEFAULT_KEEPALIVE_TIMEOUT_MS, DEFAULT_MAX_CONCURRENT_STREAMS, type GrpcServerOptions } from './grpc-server.js';
+import { DEFAULT_MAX_CONCURRENT_STREAMS, serverKeepAlive, type GrpcServerOptions } from './grpc-server.js';
 import {
   H2ServerCall,
   MessageReader,
@@ -274,7 +274,7 @@ export function createGrpcH2Server(server: EtcdServerApi, options: GrpcServerOpt
   const maxReceiveBytes = options.maxRequestBytes + GRPC_OVERHEAD_BYTES;
   const connections = new Set<H2ServerConnection>();
   const stats = { connections: 0, calls: 0 };
-  const both = (options.keepAliveIntervalMs ?? 0) > 0 && (options.keepAliveTimeoutMs ?? 0) > 0;
+  const keepAlive = serverKeepAlive(options);
 
   // The checks run in grpc-go's order: header fields (a request that is not gRPC, or a timeout
   // that does not parse, is reset with PROTOCOL_ERROR as grpc-go's transport does), then the
@@ -319,8 +319,8 @@ export function createGrpcH2Server(server: EtcdServerApi, options: GrpcServerOpt
         maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
         maxHeaderListBytes: MAX_HEADER_LIST_BYTES,
         onStream,
-        keepAliveIntervalMs: both ? options.keepAliveIntervalMs! : DEFAULT_KEEPALIVE_INTERVAL_MS,
-        keepAliveTimeoutMs: both ? options.keepAliveTimeoutMs! : DEFAULT_KEEPALIVE_TIMEOUT_MS,
+        keepAliveIntervalMs: keepAlive.intervalMs,
+        keepAliveTimeoutMs: keepAlive.timeoutMs,
       });
       connections.add(conn);
       stats.connections++;

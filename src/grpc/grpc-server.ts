@@ -38,19 +38,28 @@ export interface GrpcServerOptions {
   watchProgressNotifyIntervalMs?: number;
 }
 
+/**
+ * The server keepalive in effect: etcd sets it only when both interval and timeout are positive;
+ * otherwise grpc-go's defaults apply, which are the same 2 h and 20 s.
+ */
+export function serverKeepAlive(options: Pick<GrpcServerOptions, 'keepAliveIntervalMs' | 'keepAliveTimeoutMs'>): { intervalMs: number; timeoutMs: number } {
+  const both = (options.keepAliveIntervalMs ?? 0) > 0 && (options.keepAliveTimeoutMs ?? 0) > 0;
+  return both
+    ? { intervalMs: options.keepAliveIntervalMs!, timeoutMs: options.keepAliveTimeoutMs! }
+    : { intervalMs: DEFAULT_KEEPALIVE_INTERVAL_MS, timeoutMs: DEFAULT_KEEPALIVE_TIMEOUT_MS };
+}
+
 /** The grpc-js options etcd's settings translate to. */
 export function grpcServerOptions(options: Omit<GrpcServerOptions, 'logger'>): ServerOptions {
-  // etcd sets keepalive only when both interval and timeout are positive; otherwise grpc-go's
-  // defaults apply, which are the same 2 h and 20 s. --grpc-keepalive-min-time (the ping rate
-  // etcd enforces on clients) has no grpc-js counterpart: clients pinging more often are not
-  // sent away as etcd would.
-  const both = (options.keepAliveIntervalMs ?? 0) > 0 && (options.keepAliveTimeoutMs ?? 0) > 0;
+  // --grpc-keepalive-min-time (the ping rate etcd enforces on clients) has no grpc-js
+  // counterpart: clients pinging more often are not sent away as etcd would.
+  const keepAlive = serverKeepAlive(options);
   return {
     'grpc.max_receive_message_length': options.maxRequestBytes + GRPC_OVERHEAD_BYTES,
     'grpc.max_send_message_length': MAX_SEND_BYTES,
     'grpc.max_concurrent_streams': options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
-    'grpc.keepalive_time_ms': both ? options.keepAliveIntervalMs : DEFAULT_KEEPALIVE_INTERVAL_MS,
-    'grpc.keepalive_timeout_ms': both ? options.keepAliveTimeoutMs : DEFAULT_KEEPALIVE_TIMEOUT_MS,
+    'grpc.keepalive_time_ms': keepAlive.intervalMs,
+    'grpc.keepalive_timeout_ms': keepAlive.timeoutMs,
     // channelz bookkeeping costs time on every call and nothing reads it.
     'grpc.enable_channelz': 0,
     interceptors: [grpcGoStatusText],

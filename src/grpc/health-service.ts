@@ -8,7 +8,7 @@
 import type { ServerUnaryCall, ServerWritableStream, ServiceDefinition, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import protobuf from 'protobufjs/minimal.js';
 import { GrpcStatus, type GrpcStatusError } from '../api/rpctypes/index.js';
-import { UndecodableRequest } from './request-decoding.js';
+import { UndecodableRequest, totalDecoder } from './request-decoding.js';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 export enum ServingStatus {
@@ -68,21 +68,13 @@ export function decodeHealthCheckResponse(bytes: Uint8Array): HealthCheckRespons
   return res;
 }
 
-function decodeOrUndecodable(bytes: Buffer): HealthCheckRequest | UndecodableRequest {
-  try {
-    return decodeHealthCheckRequest(bytes);
-  } catch (err) {
-    return new UndecodableRequest(err);
-  }
-}
-
 const method = (name: string, responseStream: boolean) => ({
   path: `/grpc.health.v1.Health/${name}`,
   originalName: name,
   requestStream: false,
   responseStream,
   requestSerialize: encodeHealthCheckRequest,
-  requestDeserialize: decodeOrUndecodable,
+  requestDeserialize: totalDecoder(decodeHealthCheckRequest),
   responseSerialize: encodeHealthCheckResponse,
   responseDeserialize: decodeHealthCheckResponse,
 });

@@ -10,7 +10,7 @@ import { grpcServices } from '../api/codec.js';
 import * as pb from '../api/gen/etcdserverpb.js';
 import * as lockpb from '../api/gen/v3lockpb.js';
 import type { Logger } from '../pkg/logger.js';
-import { concatKey, firstCreatedRequest, leaseHex, type RecipeServer, recipeUnaryHandler, sessionLease } from './recipe-call.js';
+import { concatKey, createRevisionIs, firstCreatedRequest, leaseHex, type RecipeServer, recipeUnaryHandler, sessionLease } from './recipe-call.js';
 import { edgeServiceDefinition } from './request-decoding.js';
 import { waitDeletes } from './wait-deletes.js';
 
@@ -24,7 +24,7 @@ export async function lock(server: RecipeServer, req: lockpb.LockRequest, signal
   // which then re-acquires it) and learn the current holder.
   const resp = await server.kv.txn(
     pb.createTxnRequest({
-      compare: [pb.createCompare({ key: myKey, target: pb.Compare_CompareTarget.CREATE, result: pb.Compare_CompareResult.EQUAL, createRevision: 0 })],
+      compare: [createRevisionIs(myKey, 0)],
       success: [pb.createRequestOp({ requestPut: pb.createPutRequest({ key: myKey, lease }) }), getOwner],
       failure: [pb.createRequestOp({ requestRange: pb.createRangeRequest({ key: myKey }) }), getOwner],
     }),

@@ -12,6 +12,7 @@ import type { Logger } from '../pkg/logger.js';
 import type { LeaseApi } from '../server/lease-api.js';
 import type { KvApi } from '../server/server-api.js';
 import type { WatchApi } from '../server/watch-api.js';
+import { callErrorStatus } from './call-status.js';
 import { UndecodableRequest } from './request-decoding.js';
 import { WaitCancelled, prefixRangeEnd } from './wait-deletes.js';
 
@@ -25,9 +26,7 @@ export function recipeErrorStatus(err: unknown, path: string, logger: Logger): G
     if (logger.enabled('debug')) logger.debug('request refused', { method: path, error: err.message });
     return { code: GrpcStatus.UNKNOWN, details: err.message, message: err.message };
   }
-  const text = err instanceof Error ? err.message : String(err);
-  logger.error('unexpected error serving request', { method: path, error: text, stack: err instanceof Error ? err.stack : undefined });
-  return { code: GrpcStatus.UNKNOWN, details: text, message: text };
+  return callErrorStatus(err, path, logger);
 }
 
 /** A call that says when its client went away: grpc-js's calls and our edge's both emit 'cancelled'. */
@@ -106,6 +105,11 @@ export function concatKey(prefix: Uint8Array, suffix: string): Uint8Array {
   key.set(prefix);
   key.set(tail, prefix.length);
   return key;
+}
+
+/** A comparison that holds while `key`'s create revision is `rev` (0: the key does not exist). */
+export function createRevisionIs(key: Uint8Array, rev: number): pb.Compare {
+  return pb.createCompare({ key, target: pb.Compare_CompareTarget.CREATE, result: pb.Compare_CompareResult.EQUAL, createRevision: rev });
 }
 
 /** A read of the key under `prefix` with the lowest create revision (clientv3's WithFirstCreate). */

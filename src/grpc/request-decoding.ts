@@ -21,6 +21,17 @@ export class UndecodableRequest {
   }
 }
 
+/** `decode` made total: a request it throws on becomes an {@link UndecodableRequest} value. */
+export function totalDecoder<Req>(decode: (bytes: Buffer) => Req): (bytes: Buffer) => Req | UndecodableRequest {
+  return (bytes) => {
+    try {
+      return decode(bytes);
+    } catch (err) {
+      return new UndecodableRequest(err);
+    }
+  };
+}
+
 /** A method definition whose deserializer yields `Req | UndecodableRequest` and never throws. */
 export type EdgeMethodDefinition<Req, Res> = Omit<GrpcMethodDefinition<Req, Res>, 'requestDeserialize'> & {
   requestDeserialize: (bytes: Buffer) => Req | UndecodableRequest;
@@ -35,17 +46,7 @@ export type EdgeServiceDefinition<M> = {
 export function edgeServiceDefinition<M>(service: GrpcServiceDefinition<M>): EdgeServiceDefinition<M> {
   const out: Record<string, EdgeMethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries<GrpcMethodDefinition<unknown, unknown>>(service as Record<string, GrpcMethodDefinition<unknown, unknown>>)) {
-    const decode = method.requestDeserialize;
-    out[name] = {
-      ...method,
-      requestDeserialize: (bytes: Buffer) => {
-        try {
-          return decode(bytes);
-        } catch (err) {
-          return new UndecodableRequest(err);
-        }
-      },
-    };
+    out[name] = { ...method, requestDeserialize: totalDecoder(method.requestDeserialize) };
   }
   return out as EdgeServiceDefinition<M>;
 }

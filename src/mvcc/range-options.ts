@@ -1,5 +1,6 @@
 import type { KeyValue } from './key-value.js';
 import type { RangeReader, RevisionFailure } from './range-result.js';
+import { compareBytes } from '../pkg/bytes.js';
 
 /** Sort order of a RangeRequest; the numbers are the proto enum's. */
 export const SortOrder = { NONE: 0, ASCEND: 1, DESCEND: 2 } as const;
@@ -41,12 +42,6 @@ export interface RangeResponse {
   readonly more: boolean;
   /** The header revision. */
   readonly rev: number;
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 function comparatorOf(target: SortTarget): (a: KeyValue, b: KeyValue) => number {

@@ -26,6 +26,7 @@ import type { ReadState, SoftState } from './ready.js';
 import { StateType, stateTypeName } from './ready.js';
 import { describeTrackerConfig, Inflights, ProgressState, ProgressTracker } from './tracker/index.js';
 import type { Progress, TrackerConfig } from './tracker/index.js';
+import { bytesEqual } from '../pkg/bytes.js';
 
 /** Why a node campaigns. */
 type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransfer';
@@ -34,12 +35,6 @@ type CampaignType = 'CampaignPreElection' | 'CampaignElection' | 'CampaignTransf
 // leader lease (the old leader asked for them).
 const CAMPAIGN_TRANSFER_CTX = new Uint8Array([...'CampaignTransfer'].map((c) => c.charCodeAt(0)));
 const EMPTY_BYTES = new Uint8Array(0);
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * One raft node's consensus state machine (Raft §5, §6, §7, §8 and the etcd extensions: pre-vote,

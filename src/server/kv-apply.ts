@@ -8,6 +8,7 @@ import { Compare_CompareResult, Compare_CompareTarget } from '../api/gen/etcdser
 import type * as mvccpb from '../api/gen/mvccpb.js';
 import { rpcError, type RpcError } from '../api/rpctypes/index.js';
 import { rangeRequest, type KeyValue, type KvStore, type RangeReader, type RangeRequest, type TxnWrite } from '../mvcc/index.js';
+import { compareBytes } from '../pkg/bytes.js';
 
 /** What the applier asks about leases (the lessor, once there is one). */
 export interface LeaseLookup {
@@ -22,12 +23,6 @@ const EMPTY = new Uint8Array(0);
 
 function header(revision: number): pb.ResponseHeader {
   return { clusterId: 0n, memberId: 0n, revision, raftTerm: 0 };
-}
-
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
 }
 
 /** A KeyValue as the wire type (same fields). */

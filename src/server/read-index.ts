@@ -11,6 +11,7 @@
  */
 import type { RpcError } from '../api/rpctypes/index.js';
 import type { ReadState } from '../raft/index.js';
+import { bytesEqual } from '../pkg/bytes.js';
 
 interface Waiter {
   resolve: () => void;
@@ -90,7 +91,7 @@ export class ReadIndexBatcher {
     const round = this.round;
     if (round === undefined) return;
     for (const rs of states) {
-      if (round.index < 0 && sameBytes(rs.requestCtx, round.ctx)) {
+      if (round.index < 0 && bytesEqual(rs.requestCtx, round.ctx)) {
         round.index = rs.index;
         this.onApplied(this.d.appliedIndex());
       }
@@ -128,10 +129,4 @@ export class ReadIndexBatcher {
     this.waiting = [];
     for (const w of waiting) w.reject(err);
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -24,6 +24,7 @@ import { fsyncDir, parseWalName, walName } from './file-names.js';
 import { RecordEncoder, RecordType, decodeWalSnapshot, type WalSnapshot } from './record.js';
 import { scanSegment } from './segment-scan.js';
 import { onMicrotask } from '../pkg/microtask.js';
+import { bytesEqual } from '../pkg/bytes.js';
 
 /** etcd's segment size: 64 MiB. */
 export const SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -104,10 +105,6 @@ async function writeFully(fh: FileHandle, buf: Uint8Array, position: number): Pr
 async function readSegment(path: string): Promise<Uint8Array> {
   const b = await readFile(path);
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 /** Segment files of `dir`, ordered by sequence number. */
@@ -333,7 +330,7 @@ export class Wal {
             break;
           case RecordType.Metadata: {
             const md = buf.slice(ds, de);
-            if (metadata !== undefined && !sameBytes(metadata, md)) {
+            if (metadata !== undefined && !bytesEqual(metadata, md)) {
               throw new WalError('wal-metadata-conflict', `wal: metadata in ${path} differs from earlier segments`);
             }
             metadata = md;

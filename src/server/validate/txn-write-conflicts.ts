@@ -11,17 +11,12 @@
  * put beside it; we keep that answer.
  */
 import type { RequestOp } from '../../api/gen/etcdserverpb.js';
+import { bytesEqual } from '../../pkg/bytes.js';
 
 /** Keys as strings whose UTF-16 code units are the key's bytes, so `<` is byte-wise order. */
 function keyString(key: Uint8Array): string {
   const buf = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   return buf.toString('latin1');
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 // Below this many range deletes a linear scan beats sorting.
