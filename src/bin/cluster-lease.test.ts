@@ -17,7 +17,8 @@ async function count(m: RunningMember, key: string): Promise<number> {
   return r.count;
 }
 
-describe('leases on a 3-member cluster in one process', () => {
+// Bounded: a wait that never ends (seen once, under a full parallel run) fails the suite instead of stalling it.
+describe('leases on a 3-member cluster in one process', { timeout: 120_000 }, () => {
   const running = new Map<number, RunningMember>();
   let configs: ServerConfig[] = [];
   after(async () => {
